@@ -1,0 +1,109 @@
+// Command crumb is a self-hosted cookie consent manager and website cookie
+// scanner. Run "crumb help" for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "crumb:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// command is one subcommand: its name, a one-line summary for "crumb help",
+// and the function that runs it.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, env env) error
+}
+
+// env is the world a subcommand runs in, passed down instead of read from
+// globals so tests can run the real program.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the consent API, the banner and the demo page", runServe},
+		{"scan", "crawl a website in headless Chromium and report its cookies and storage", runScan},
+		{"classify", "classify cookie names read from stdin", runClassify},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return &usageError{msg: "no subcommand given"}
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], e)
+		}
+	}
+	usage(stderr)
+	return &usageError{msg: fmt.Sprintf("unknown subcommand %q", args[0])}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: crumb <subcommand> [flags]\n\nSubcommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun \"crumb <subcommand> -h\" for its flags and environment variables.")
+}
+
+// usageError is a problem with how crumb was invoked: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a *usageError with a formatted message.
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+// exitCode maps an error to the process exit code: 0 for success or -h,
+// 2 for bad usage, 1 for everything else.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	default:
+		return 1
+	}
+}
+
+// parseFlags parses args with fs and turns flag errors into usage errors.
+// The flag set must use flag.ContinueOnError.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{msg: err.Error()}
+	}
+	return nil
+}
