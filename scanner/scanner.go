@@ -108,7 +108,7 @@ type Classification struct {
 type Item struct {
 	Kind   Kind   `json:"kind"`
 	Name   string `json:"name"`
-	Domain string `json:"domain"`         // cookie domain as stored (leading dot for domain cookies), or the storage origin's host
+	Domain string `json:"domain"`           // cookie domain as stored (leading dot for domain cookies), or the storage origin's host
 	Origin string `json:"origin,omitempty"` // web storage: the origin (scheme://host[:port])
 	Path   string `json:"path,omitempty"`
 
