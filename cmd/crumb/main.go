@@ -44,6 +44,7 @@ func commands() []command {
 		{"serve", "run the consent API, the banner and the demo page", runServe},
 		{"scan", "crawl a website in headless Chromium and report its cookies and storage", runScan},
 		{"classify", "classify cookie names read from stdin", runClassify},
+		{"worker", "run scan workers that take scheduled scan jobs from Redis", runWorker},
 		{"version", "print the version", runVersion},
 	}
 }
