@@ -101,6 +101,10 @@ type Classification struct {
 	// Rule identifies the knowledge-base entry or rule that matched, for
 	// audits; empty for Unclassified.
 	Rule string `json:"rule,omitempty"`
+	// Justification is set on every Necessary verdict (R32): which consent
+	// exemption of the Article 29 Working Party's opinion WP194 (criterion
+	// A or B and the cookie type of its section 3) the verdict relies on.
+	Justification string `json:"justification,omitempty"`
 }
 
 // Item is one cookie or storage key found by a scan. Values are never
