@@ -1,0 +1,297 @@
+package siteconfig
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/widget"
+)
+
+var (
+	siteIDPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	languagePattern = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z]{2})?$`)
+	domainPattern   = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+)
+
+// checker collects the problems of one site.
+type checker struct {
+	file, site string
+	problems   []Problem
+}
+
+func (c *checker) addf(field, format string, a ...any) {
+	c.problems = append(c.problems, Problem{File: c.file, Site: c.site, Field: field, Message: fmt.Sprintf(format, a...)})
+}
+
+func (c *Config) validate() error {
+	var problems []Problem
+	if len(c.Sites) == 0 {
+		problems = append(problems, Problem{File: c.Path, Field: "sites", Message: "no sites: list at least one site"})
+	}
+	seen := map[string]bool{}
+	for i := range c.Sites {
+		s := &c.Sites[i]
+		ck := &checker{file: c.Path, site: s.ID}
+		if s.ID == "" {
+			ck.site = fmt.Sprintf("#%d", i+1)
+		}
+		if seen[s.ID] && s.ID != "" {
+			ck.addf("id", "used by an earlier site too; site ids must be unique")
+		}
+		seen[s.ID] = true
+		ck.checkSite(s)
+		problems = append(problems, ck.problems...)
+	}
+	if len(problems) > 0 {
+		return &Error{Problems: problems}
+	}
+	return nil
+}
+
+func (c *checker) checkSite(s *Site) {
+	if !siteIDPattern.MatchString(s.ID) {
+		c.addf("id", "%q: want 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit", s.ID)
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		c.addf("name", "missing: the controller's name is shown in the banner")
+	}
+	if len(s.Origins) == 0 {
+		c.addf("origins", "missing: list the origins (https://www.example.com) whose pages call the API")
+	}
+	for i, o := range s.Origins {
+		if err := checkOrigin(o); err != nil {
+			c.addf(fmt.Sprintf("origins[%d]", i), "%v", err)
+		}
+	}
+	if s.API != "" {
+		if err := checkLink(s.API); err != nil {
+			c.addf("api", "%v", err)
+		} else if strings.HasSuffix(s.API, "/") {
+			c.addf("api", "%q: leave out the trailing slash", s.API)
+		}
+	}
+	if s.PrivacyPolicyURL == "" {
+		c.addf("privacy_policy_url", "missing: the banner must link to the privacy policy")
+	} else if err := checkLink(s.PrivacyPolicyURL); err != nil {
+		c.addf("privacy_policy_url", "%v", err)
+	}
+	c.languages(s)
+	if s.Revision < 1 {
+		c.addf("revision", "%d: must be 1 or more", s.Revision)
+	}
+	if s.Validity.Std() < Day {
+		c.addf("validity", "must be at least 1d")
+	}
+	if s.Retention < s.Validity {
+		c.addf("retention", "shorter than validity: proof of a choice must be kept at least as long as the choice lasts")
+	}
+	if s.CookieDomain != "" {
+		c.cookieDomain(s)
+	}
+	if s.IconPosition != "bottom-left" && s.IconPosition != "bottom-right" {
+		c.addf("icon_position", "%q: want bottom-left or bottom-right", s.IconPosition)
+	}
+	if err := s.Theme.Validate(); err != nil {
+		var te *widget.ThemeError
+		if errors.As(err, &te) {
+			c.addf("theme."+te.Field, "%s", te.Reason)
+		} else {
+			c.addf("theme", "%v", err)
+		}
+	}
+	c.texts(s)
+	c.categories(s)
+	for i, g := range s.GPC {
+		switch {
+		case g == "necessary":
+			c.addf(fmt.Sprintf("gpc[%d]", i), "necessary cannot be refused")
+		case !hasCategory(s.Categories, g):
+			c.addf(fmt.Sprintf("gpc[%d]", i), "%q is not a category of this site", g)
+		}
+	}
+}
+
+// checkOrigin accepts scheme://host[:port] with https, or http for loopback
+// hosts only (local development).
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("%q: want scheme://host[:port], e.g. https://www.example.com", o)
+	}
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q: an origin is scheme://host[:port] only, without path, query or user", o)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%q: use https (http is allowed for localhost only)", o)
+	default:
+		return fmt.Errorf("%q: scheme must be https", o)
+	}
+}
+
+// checkLink accepts an https URL, an http URL on a loopback host, or a path
+// relative to the site ("/privacy").
+func checkLink(l string) error {
+	if strings.HasPrefix(l, "/") && !strings.HasPrefix(l, "//") {
+		if _, err := url.Parse(l); err != nil {
+			return fmt.Errorf("%q: not a valid path", l)
+		}
+		return nil
+	}
+	u, err := url.Parse(l)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q: want an https URL or a path starting with /", l)
+	}
+	if u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("%q: want an https URL or a path starting with /", l)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *checker) languages(s *Site) {
+	if len(s.Languages) == 0 {
+		c.addf("languages", "empty: list at least one language")
+	}
+	for i, l := range s.Languages {
+		if !languagePattern.MatchString(l) {
+			c.addf(fmt.Sprintf("languages[%d]", i), "%q: want a language code such as sv or en", l)
+		}
+		if slices.Index(s.Languages, l) != i {
+			c.addf(fmt.Sprintf("languages[%d]", i), "%q is listed twice", l)
+		}
+	}
+}
+
+func (c *checker) cookieDomain(s *Site) {
+	d := strings.TrimPrefix(s.CookieDomain, ".")
+	if !domainPattern.MatchString(d) {
+		c.addf("cookie_domain", "%q: want a domain such as example.com", s.CookieDomain)
+		return
+	}
+	for _, o := range s.Origins {
+		u, err := url.Parse(o)
+		if err != nil || isLoopback(u.Hostname()) {
+			continue
+		}
+		if h := u.Hostname(); h != d && !strings.HasSuffix(h, "."+d) {
+			c.addf("cookie_domain", "%q does not cover origin %s; a browser would refuse the cookie", s.CookieDomain, o)
+		}
+	}
+}
+
+// texts checks configured texts: known languages and keys, and complete
+// texts for languages without built-in ones.
+func (c *checker) texts(s *Site) {
+	for _, lang := range sortedKeys(s.Texts) {
+		texts := s.Texts[lang]
+		if !slices.Contains(s.Languages, lang) {
+			c.addf("texts."+lang, "%q is not one of the site's languages", lang)
+			continue
+		}
+		for _, key := range sortedKeys(texts) {
+			if !widget.TextKeys(key) {
+				c.addf("texts."+lang+"."+key, "unknown text key")
+			} else if strings.TrimSpace(texts[key]) == "" {
+				c.addf("texts."+lang+"."+key, "empty text")
+			}
+		}
+	}
+	all, _ := widget.DefaultTexts("en")
+	for _, lang := range s.Languages {
+		if _, builtIn := widget.DefaultTexts(lang); builtIn {
+			continue
+		}
+		for _, key := range sortedKeys(all) {
+			if _, ok := s.Texts[lang][key]; !ok && !strings.HasPrefix(key, "category_") {
+				c.addf("texts."+lang+"."+key, "missing: %q has no built-in texts, so every text must be given", lang)
+			}
+		}
+	}
+}
+
+func (c *checker) categories(s *Site) {
+	seen := map[string]bool{}
+	for i, cat := range s.Categories {
+		f := fmt.Sprintf("categories[%d]", i)
+		switch {
+		case !scanner.Category(cat.ID).Valid():
+			c.addf(f+".id", "%q: want 1-32 characters of a-z, 0-9 and '_', starting with a letter", cat.ID)
+		case cat.ID == string(scanner.Unclassified):
+			c.addf(f+".id", "unclassified is the scanner's verdict for unknown items, not a category visitors can grant")
+		case seen[cat.ID]:
+			c.addf(f+".id", "%q is listed twice", cat.ID)
+		}
+		seen[cat.ID] = true
+		for _, lang := range slices.Compact(slices.Clone(s.Languages)) {
+			if resolveCategoryText(s, cat, lang, "name") == "" {
+				c.addf(f+".name."+lang, "missing: a category of your own needs a name in every site language")
+			}
+			if resolveCategoryText(s, cat, lang, "desc") == "" {
+				c.addf(f+".description."+lang, "missing: a category of your own needs a description in every site language")
+			}
+		}
+		c.byLanguage(s, f+".name", cat.Name)
+		c.byLanguage(s, f+".description", cat.Description)
+		for j, ck := range cat.Cookies {
+			c.cookie(s, fmt.Sprintf("%s.cookies[%d]", f, j), ck)
+		}
+	}
+}
+
+func (c *checker) cookie(s *Site, f string, ck Cookie) {
+	if strings.TrimSpace(ck.Name) == "" {
+		c.addf(f+".name", "missing")
+	}
+	for _, lang := range slices.Compact(slices.Clone(s.Languages)) {
+		if strings.TrimSpace(ck.Purpose[lang]) == "" {
+			c.addf(f+".purpose."+lang, "missing: the cookie table states each cookie's purpose in every site language")
+		}
+	}
+	c.byLanguage(s, f+".purpose", ck.Purpose)
+	c.byLanguage(s, f+".expiry", ck.Expiry)
+	if ck.Party != "" && ck.Party != "first" && ck.Party != "third" {
+		c.addf(f+".party", "%q: want first or third", ck.Party)
+	}
+	switch ck.Kind {
+	case "", "cookie", "localStorage", "sessionStorage":
+	default:
+		c.addf(f+".kind", "%q: want cookie, localStorage or sessionStorage", ck.Kind)
+	}
+}
+
+// byLanguage checks that a per-language map only uses site languages.
+func (c *checker) byLanguage(s *Site, field string, m map[string]string) {
+	for _, lang := range sortedKeys(m) {
+		if !slices.Contains(s.Languages, lang) {
+			c.addf(field+"."+lang, "%q is not one of the site's languages", lang)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
