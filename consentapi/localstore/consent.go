@@ -1,0 +1,225 @@
+package localstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Record implements store.ConsentStore.
+func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, bool, error) {
+	var (
+		out     store.Record
+		created bool
+	)
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		// Batch may run this more than once: set the results afresh.
+		out, created = store.Record{}, false
+		now := s.now()
+		old, err := getRecord(tx, d.Site, d.EventID)
+		if err != nil {
+			return err
+		}
+		if old != nil && old.DeleteAt.After(now) {
+			out = old.Record
+			return nil
+		}
+		if old != nil { // expired, not swept yet
+			deleteRecord(tx, old)
+		}
+		bk := key(b(d.Site), b(d.Banner))
+		bv := tx.Bucket(bBanners).Get(bk)
+		if len(bv) < 8 || !keyTime(bv[:8]).After(now) {
+			return store.ErrUnknownBanner
+		}
+		rec := d.Record
+		rec.ConsentID = d.NewConsentID
+		if d.ConsentID != "" {
+			if h := tx.Bucket(bHeads).Get(key(b(d.Site), b(d.ConsentID))); len(h) == 8 && keyTime(h).After(now) {
+				rec.ConsentID = d.ConsentID
+			}
+		}
+		if err := s.putRecord(tx, rec, d.DeleteAt()); err != nil {
+			return err
+		}
+		// The banner lives at least as long as the records that refer to it;
+		// a day of slack saves rewriting it on every decision.
+		if keep := d.DeleteAt(); !keyTime(bv[:8]).After(keep) {
+			nb := append(timeKey(keep.Add(24*time.Hour)), bv[8:]...)
+			if err := tx.Bucket(bBanners).Put(bk, nb); err != nil {
+				return err
+			}
+			if err := addExpiry(tx, keep.Add(24*time.Hour), kindBanner, bk); err != nil {
+				return err
+			}
+		}
+		if err := s.count(tx, rec.Site, rec.RecordedAt, d.Retention, func(a *store.DayStats) {
+			a.Decisions[rec.Action]++
+			for c, granted := range rec.Categories {
+				if granted {
+					a.Granted[c]++
+				} else {
+					a.Denied[c]++
+				}
+			}
+		}); err != nil {
+			return err
+		}
+		out, created = rec, true
+		return nil
+	})
+	if err != nil {
+		return store.Record{}, false, wrap("record", err)
+	}
+	return out, created, nil
+}
+
+// putRecord writes a record with its history, log and expiry entries.
+func (s *Store) putRecord(tx *bolt.Tx, rec store.Record, deleteAt time.Time) error {
+	site, ev, id := b(rec.Site), b(rec.EventID), b(rec.ConsentID)
+	v, err := json.Marshal(storedRecord{Record: rec, DeleteAt: deleteAt})
+	if err != nil {
+		return err
+	}
+	rk := key(site, ev)
+	if err := tx.Bucket(bRecords).Put(rk, v); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bConsents).Put(key(site, id, timeKey(rec.RecordedAt), ev), nil); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bLog).Put(key(site, timeKey(rec.RecordedAt), ev), id); err != nil {
+		return err
+	}
+	hk := key(site, id)
+	if h := tx.Bucket(bHeads).Get(hk); len(h) != 8 || keyTime(h).Before(deleteAt) {
+		if err := tx.Bucket(bHeads).Put(hk, timeKey(deleteAt)); err != nil {
+			return err
+		}
+		if err := addExpiry(tx, deleteAt, kindHead, hk); err != nil {
+			return err
+		}
+	}
+	return addExpiry(tx, deleteAt, kindRecord, rk)
+}
+
+// deleteRecord removes a record, its history and log entries and its
+// expiry entry.
+func deleteRecord(tx *bolt.Tx, r *storedRecord) {
+	site, ev := b(r.Site), b(r.EventID)
+	tx.Bucket(bExpiry).Delete(key(timeKey(r.DeleteAt), []byte{kindRecord}, site, ev))
+	tx.Bucket(bConsents).Delete(key(site, b(r.ConsentID), timeKey(r.RecordedAt), ev))
+	tx.Bucket(bLog).Delete(key(site, timeKey(r.RecordedAt), ev))
+	tx.Bucket(bRecords).Delete(key(site, ev))
+}
+
+// history returns the live records of a consent, oldest first.
+func (s *Store) history(tx *bolt.Tx, site, id string, now time.Time) ([]*storedRecord, error) {
+	h := tx.Bucket(bHeads).Get(key(b(site), b(id)))
+	if len(h) != 8 || !keyTime(h).After(now) {
+		return nil, store.ErrNotFound
+	}
+	var recs []*storedRecord
+	p := prefix(b(site), b(id))
+	c := tx.Bucket(bConsents).Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		ev := k[len(p)+9:] // time (8) and separator
+		r, err := getRecord(tx, site, string(ev))
+		if err != nil {
+			return nil, err
+		}
+		if r != nil && r.DeleteAt.After(now) {
+			recs = append(recs, r)
+		}
+	}
+	if len(recs) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return recs, nil
+}
+
+// Consent implements store.ConsentStore.
+func (s *Store) Consent(ctx context.Context, site, consentID string) ([]store.Record, error) {
+	var out []store.Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		recs, err := s.history(tx, site, consentID, s.now())
+		for _, r := range recs {
+			out = append(out, r.Record)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, wrap("consent", err)
+	}
+	return out, nil
+}
+
+// Erase implements store.ConsentStore.
+func (s *Store) Erase(ctx context.Context, site, consentID string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		recs, err := s.history(tx, site, consentID, s.now())
+		if err != nil {
+			return err
+		}
+		// The head's expiry entries sit at the times its records expire.
+		eraseHead := func(r *storedRecord) {
+			tx.Bucket(bExpiry).Delete(key(timeKey(r.DeleteAt), []byte{kindHead}, b(site), b(consentID)))
+			deleteRecord(tx, r)
+		}
+		for _, r := range recs {
+			eraseHead(r)
+		}
+		// Expired records not swept yet go too.
+		p := prefix(b(site), b(consentID))
+		c := tx.Bucket(bConsents).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Seek(p) {
+			ev := string(k[len(p)+9:])
+			if r, err := getRecord(tx, site, ev); err == nil && r != nil {
+				eraseHead(r)
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bHeads).Delete(key(b(site), b(consentID)))
+	})
+	if err != nil {
+		return wrap("erase", err)
+	}
+	return nil
+}
+
+// storedAgg is one day's counters with the time they are deleted.
+type storedAgg struct {
+	store.DayStats
+	DeleteAt time.Time `json:"delete_at"`
+}
+
+// count updates the counters of the UTC day of at.
+func (s *Store) count(tx *bolt.Tx, site string, at time.Time, retention time.Duration, update func(*store.DayStats)) error {
+	day := store.Day(at)
+	k := key(b(site), b(day))
+	a := storedAgg{DayStats: store.NewDayStats(day)}
+	if v := tx.Bucket(bAggs).Get(k); v != nil {
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("decode counters: %w", err)
+		}
+	}
+	update(&a.DayStats)
+	if del := store.DayEnd(at).Add(retention); del.After(a.DeleteAt) {
+		a.DeleteAt = del
+		if err := addExpiry(tx, del, kindAgg, k); err != nil {
+			return err
+		}
+	}
+	v, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bAggs).Put(k, v)
+}

@@ -1,0 +1,171 @@
+// Package localstore is the embedded, durable store.Store that crumb uses
+// when no Redis is configured: one bbolt file, no server to run. Every
+// write is fsynced before it is acknowledged; concurrent decisions share
+// one transaction (bbolt's Batch). Expired records, banners and counters are
+// deleted by a background sweep that runs inside the process, so retention
+// needs no cron job; reads never return anything past its expiry even
+// before the sweep has run.
+package localstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// The buckets and what their keys and values are; "·" is a 0 byte and
+// time is 8 bytes of big-endian Unix nanoseconds, so keys sort by time.
+var (
+	bRecords  = []byte("records")  // site·event → storedRecord JSON
+	bConsents = []byte("consents") // site·consent·time·event → nothing (a consent's history)
+	bHeads    = []byte("heads")    // site·consent → time the last record expires (the consent is live)
+	bLog      = []byte("log")      // site·time·event → consent id (the proof log by time)
+	bAggs     = []byte("aggs")     // site·YYYY-MM-DD → storedAgg JSON
+	bBanners  = []byte("banners")  // site·hash → time it expires + snapshot
+	bSites    = []byte("sites")    // site → revision (decimal)
+	bExpiry   = []byte("expiry")   // time·kind·key → nothing: what the sweep deletes when
+)
+
+// Kinds of expiry entries.
+const (
+	kindRecord byte = 'r'
+	kindHead   byte = 'h'
+	kindAgg    byte = 'a'
+	kindBanner byte = 'b'
+)
+
+// Options tune a Store. The zero value is ready for production.
+type Options struct {
+	Now           func() time.Time // default time.Now
+	SweepInterval time.Duration    // default 1 minute
+	// NoSync skips fsync; only for tests and fuzzing, never for proofs.
+	NoSync bool
+	Logger *slog.Logger // default slog.Default()
+}
+
+// Store is a store.Store in one bbolt file.
+type Store struct {
+	db     *bolt.DB
+	now    func() time.Time
+	logger *slog.Logger
+	stop   chan struct{}
+	done   sync.WaitGroup
+	closed sync.Once
+}
+
+// Open opens or creates the database file at path and starts its sweep.
+func Open(path string, opts Options) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: opts.NoSync})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// Batches of concurrent decisions commit together; a small delay
+	// collects more of them per fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bRecords, bConsents, bHeads, bLog, bAggs, bBanners, bSites, bExpiry} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create buckets: %w", err)
+	}
+	s := &Store{db: db, now: opts.Now, logger: opts.Logger, stop: make(chan struct{})}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	interval := opts.SweepInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	s.done.Add(1)
+	go s.sweepLoop(interval)
+	return s, nil
+}
+
+// Ping reports whether the database is open.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.View(func(*bolt.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close stops the sweep and closes the database after the writes in
+// flight have committed.
+func (s *Store) Close() error {
+	var err error
+	s.closed.Do(func() {
+		close(s.stop)
+		s.done.Wait()
+		err = s.db.Close()
+	})
+	return err
+}
+
+// key joins parts with 0 bytes.
+func key(parts ...[]byte) []byte { return bytes.Join(parts, []byte{0}) }
+
+// prefix is key(parts...) followed by the separator, for prefix scans.
+func prefix(parts ...[]byte) []byte { return append(key(parts...), 0) }
+
+func b(s string) []byte { return []byte(s) }
+
+func timeKey(t time.Time) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], uint64(t.UnixNano()))
+	return k[:]
+}
+
+func keyTime(k []byte) time.Time { return time.Unix(0, int64(binary.BigEndian.Uint64(k))) }
+
+// storedRecord is a record with the time it is deleted.
+type storedRecord struct {
+	store.Record
+	DeleteAt time.Time `json:"delete_at"`
+}
+
+func getRecord(tx *bolt.Tx, site, event string) (*storedRecord, error) {
+	v := tx.Bucket(bRecords).Get(key(b(site), b(event)))
+	if v == nil {
+		return nil, nil
+	}
+	var r storedRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	return &r, nil
+}
+
+// addExpiry schedules the sweep to look at the item of kind under k at t.
+func addExpiry(tx *bolt.Tx, t time.Time, kind byte, k []byte) error {
+	return tx.Bucket(bExpiry).Put(key(timeKey(t), []byte{kind}, k), nil)
+}
+
+var errClosed = errors.New("store closed")
+
+// wrap turns bbolt failures into store errors.
+func wrap(op string, err error) error {
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, errClosed)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

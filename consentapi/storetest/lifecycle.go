@@ -1,0 +1,257 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+)
+
+func testErase(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	putBanner(t, s, site)
+	first := mustRecord(t, s, decision(1, "", base))
+	mustRecord(t, s, decision(2, first.ConsentID, base.Add(time.Second)))
+	other := mustRecord(t, s, decision(3, "", base.Add(2*time.Second)))
+
+	if err := s.Erase(ctx, site, first.ConsentID); err != nil {
+		t.Fatalf("erase: %v", err)
+	}
+	if _, err := s.Consent(ctx, site, first.ConsentID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("consent after erase: err=%v, want ErrNotFound", err)
+	}
+	if err := s.Erase(ctx, site, first.ConsentID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second erase: err=%v, want ErrNotFound", err)
+	}
+	var logged []string
+	if err := s.Proofs(ctx, site, base.Add(-time.Hour), base.Add(time.Hour), func(r store.Record) error {
+		logged = append(logged, r.ConsentID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 1 || logged[0] != other.ConsentID {
+		t.Errorf("proof log after erase holds %v, want only %s", logged, other.ConsentID)
+	}
+	// The erased id is not resurrected by a later decision naming it.
+	rec := mustRecord(t, s, decision(4, first.ConsentID, base.Add(3*time.Second)))
+	if rec.ConsentID == first.ConsentID {
+		t.Error("a decision with an erased consent id appended to it instead of starting a new one")
+	}
+	stats, err := s.Stats(ctx, site, base, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stats[0].Decisions[store.Custom], int64(4); got != want {
+		t.Errorf("aggregates after erase: %d decisions, want %d (aggregates survive erasure)", got, want)
+	}
+}
+
+func testSitesIsolated(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	putBanner(t, s, site)
+	putBanner(t, s, "blog")
+	a := mustRecord(t, s, decision(1, "", base))
+	d := decision(1, a.ConsentID, base) // same event id and consent id, other site
+	d.Site = "blog"
+	d.NewConsentID = "blog-consent-000001"
+	b := mustRecord(t, s, d)
+	if b.ConsentID != d.NewConsentID {
+		t.Errorf("blog decision joined shop's consent: %q", b.ConsentID)
+	}
+	if _, err := s.Consent(ctx, "blog", a.ConsentID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("shop's consent visible on blog: err=%v", err)
+	}
+	if recs := mustConsent(t, s, site, a.ConsentID); len(recs) != 1 {
+		t.Errorf("shop history has %d records, want 1", len(recs))
+	}
+}
+
+func testStats(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	putBanner(t, s, site)
+	day1 := time.Date(2026, 3, 1, 23, 59, 59, 0, time.UTC)
+	day3 := day1.Add(48 * time.Hour)
+	for range 3 {
+		if err := s.Impression(ctx, site, day1, year); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Impression(ctx, site, day3, year); err != nil {
+		t.Fatal(err)
+	}
+	d := decision(1, "", day1)
+	d.Action = store.AcceptAll
+	d.Categories = map[string]bool{"necessary": true, "analytics": true, "marketing": true}
+	mustRecord(t, s, d)
+	d = decision(2, "", day1)
+	d.Action = store.RejectAll
+	d.Categories = map[string]bool{"necessary": true, "analytics": false, "marketing": false}
+	mustRecord(t, s, d)
+	mustRecord(t, s, decision(3, "", day3)) // custom, analytics denied (odd)
+
+	stats, err := s.Stats(ctx, site, day1, day3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 3 {
+		t.Fatalf("%d days, want 3: %+v", len(stats), stats)
+	}
+	got := fmt.Sprintf("%s imp=%d acc=%d rej=%d an+=%d an-=%d mk+=%d | %s imp=%d | %s imp=%d cus=%d an-=%d",
+		stats[0].Day, stats[0].Impressions, stats[0].Decisions[store.AcceptAll], stats[0].Decisions[store.RejectAll],
+		stats[0].Granted["analytics"], stats[0].Denied["analytics"], stats[0].Granted["marketing"],
+		stats[1].Day, stats[1].Impressions,
+		stats[2].Day, stats[2].Impressions, stats[2].Decisions[store.Custom], stats[2].Denied["analytics"])
+	want := "2026-03-01 imp=3 acc=1 rej=1 an+=1 an-=1 mk+=1 | 2026-03-02 imp=0 | 2026-03-03 imp=1 cus=1 an-=1"
+	if got != want {
+		t.Errorf("stats\n got %s\nwant %s", got, want)
+	}
+	if stats[0].Granted["necessary"] != 2 {
+		t.Errorf("necessary granted %d times, want 2", stats[0].Granted["necessary"])
+	}
+}
+
+func testProofs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	putBanner(t, s, site)
+	start := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	const n = 1203 // more than one batch
+	for i := range n {
+		mustRecord(t, s, decision(i, "", start.Add(time.Duration(i)*time.Minute)))
+	}
+	var got []string
+	from, to := start.Add(10*time.Minute), start.Add(1210*time.Minute)
+	if err := s.Proofs(ctx, site, from, to, func(r store.Record) error {
+		got = append(got, r.EventID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n-10 {
+		t.Fatalf("%d records in [from, to), want %d", len(got), n-10)
+	}
+	for i, ev := range got {
+		if want := fmt.Sprintf("event-%012d", i+10); ev != want {
+			t.Fatalf("record %d is %s, want %s (oldest first)", i, ev, want)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err := s.Proofs(ctx, site, from, to, func(store.Record) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("fn error: err=%v after %d calls, want stop after 1", err, calls)
+	}
+}
+
+func testBanners(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.Banner(ctx, site, banner); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing banner: err=%v, want ErrNotFound", err)
+	}
+	snap := []byte(`{"site":"shop","revision":2}`)
+	for range 2 {
+		if err := s.PutBanner(ctx, site, banner, snap, year); err != nil {
+			t.Fatalf("put: %v", err)
+		}
+	}
+	if err := s.PutBanner(ctx, site, banner, []byte(`{"changed":true}`), year); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("put different content under the same hash: err=%v, want ErrConflict", err)
+	}
+	got, err := s.Banner(ctx, site, banner)
+	if err != nil || string(got) != string(snap) {
+		t.Errorf("banner=%s, %v; want %s", got, err, snap)
+	}
+	if _, err := s.Banner(ctx, "blog", banner); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("banner of another site: err=%v, want ErrNotFound", err)
+	}
+}
+
+func testSiteRevision(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.SiteRevision(ctx, site); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("err=%v, want ErrNotFound", err)
+	}
+	for _, step := range []struct{ raise, want int }{{3, 3}, {2, 3}, {5, 5}} {
+		got, err := s.RaiseSiteRevision(ctx, site, step.raise)
+		if err != nil || got != step.want {
+			t.Fatalf("raise %d: %d, %v; want %d", step.raise, got, err, step.want)
+		}
+	}
+	if got, err := s.SiteRevision(ctx, site); err != nil || got != 5 {
+		t.Errorf("revision=%d, %v; want 5", got, err)
+	}
+}
+
+// testExpiry records with a short retention and checks that the history,
+// the proof log and the event id are gone once it has passed.
+func testExpiry(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	putBanner(t, s, site)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	d := decision(1, "", now)
+	d.Retention = 1500 * time.Millisecond
+	rec := mustRecord(t, s, d)
+	keep := decision(2, "", now)
+	mustRecord(t, s, keep)
+	time.Sleep(2 * time.Second)
+	if _, err := s.Consent(ctx, site, rec.ConsentID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("consent after its retention: err=%v, want ErrNotFound", err)
+	}
+	var logged []string
+	if err := s.Proofs(ctx, site, now.Add(-time.Hour), now.Add(time.Hour), func(r store.Record) error {
+		logged = append(logged, r.EventID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 1 || logged[0] != keep.EventID {
+		t.Errorf("proof log holds %v, want only %s", logged, keep.EventID)
+	}
+	if recs := mustConsent(t, s, site, keep.NewConsentID); len(recs) != 1 {
+		t.Errorf("a record within its retention is gone")
+	}
+}
+
+// testConcurrent records from many goroutines at once, each event sent
+// twice, onto one consent id: every event is kept exactly once.
+func testConcurrent(t *testing.T, s store.Store) {
+	putBanner(t, s, site)
+	first := mustRecord(t, s, decision(0, "", base))
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	created := make(chan bool, 2*n)
+	for i := 1; i <= n; i++ {
+		for range 2 {
+			wg.Go(func() {
+				_, c, err := s.Record(context.Background(), decision(i, first.ConsentID, base.Add(time.Duration(i)*time.Millisecond)))
+				errs <- err
+				created <- c
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	close(created)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	nCreated := 0
+	for c := range created {
+		if c {
+			nCreated++
+		}
+	}
+	if nCreated != n {
+		t.Errorf("%d decisions reported created, want %d", nCreated, n)
+	}
+	if recs := mustConsent(t, s, site, first.ConsentID); len(recs) != n+1 {
+		t.Errorf("history has %d records, want %d", len(recs), n+1)
+	}
+}
