@@ -1,0 +1,44 @@
+package redisstore
+
+import "github.com/crumbhq/crumb/consentapi/store"
+
+// The key schema. Every key of a site carries the site id as its hash tag,
+// {site}, so that in a Redis Cluster all of a site's keys live in one slot
+// and each decision is one atomic script on one node. Times are Unix
+// milliseconds; days are UTC, YYYY-MM-DD. Every key expires by itself
+// (PEXPIREAT), so retention needs no job.
+//
+//	crumb:{site}:r:{event_id}     string  the record's JSON; expires with the record (its
+//	                                      retention). Doubles as the event-id index that
+//	                                      makes decisions idempotent.
+//	crumb:{site}:c:{consent_id}   zset    a consent's history: event ids scored by time;
+//	                                      expires with its newest record. Members older
+//	                                      than the retention are trimmed on each append.
+//	crumb:{site}:log:{day}        zset    the proof log of a day: event ids scored by
+//	                                      time; expires at the end of the day plus the
+//	                                      retention.
+//	crumb:{site}:agg:{day}        hash    aggregate counters of a day, no ids: "imp"
+//	                                      impressions, "d:<action>" decisions,
+//	                                      "g:<category>" granted, "n:<category>" denied;
+//	                                      expires like the day's log.
+//	crumb:{site}:banner:{hash}    string  the banner snapshot JSON, immutable; its expiry
+//	                                      is pushed past that of every record naming it.
+//	crumb:{site}:site             hash    per-site state: "revision".
+//
+// Erasing a consent deletes its c: key, its r: keys and its members of the
+// log: keys, leaving only the agg: counters.
+func prefix(site string) string { return "crumb:{" + site + "}:" }
+
+func recordKey(site, event string) string { return prefix(site) + "r:" + event }
+func consentKey(site, id string) string   { return prefix(site) + "c:" + id }
+func logKey(site, day string) string      { return prefix(site) + "log:" + day }
+func aggKey(site, day string) string      { return prefix(site) + "agg:" + day }
+func bannerKey(site, hash string) string  { return prefix(site) + "banner:" + hash }
+func siteKey(site string) string          { return prefix(site) + "site" }
+func actionField(a store.Action) string   { return "d:" + string(a) }
+func categoryField(c string, g bool) string {
+	if g {
+		return "g:" + c
+	}
+	return "n:" + c
+}

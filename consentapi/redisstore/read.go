@@ -1,0 +1,283 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/redis/go-redis/v9"
+)
+
+// proofBatch is how many records Proofs reads per round trip.
+const proofBatch = 500
+
+// maxDays bounds a Stats range.
+const maxDays = 1000
+
+// eraseScript deletes a consent's records and log entries if its history
+// still has the expected size (else -1: the caller reads it again).
+// KEYS: 1 consent, then n record keys, then n log keys. ARGV: 1 expected
+// size, then the n event ids.
+var eraseScript = redis.NewScript(`
+if redis.call('ZCARD', KEYS[1]) ~= tonumber(ARGV[1]) then return -1 end
+local n = #ARGV - 1
+for i = 1, n do
+  redis.call('DEL', KEYS[1 + i])
+  redis.call('ZREM', KEYS[1 + n + i], ARGV[1 + i])
+end
+redis.call('DEL', KEYS[1])
+return n
+`)
+
+// bannerScript stores an immutable snapshot and pushes its expiry out.
+// KEYS: 1 banner. ARGV: 1 snapshot, 2 keep until (ms). Returns -1 if
+// stored with other content.
+var bannerScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return -1 end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return 1 end
+local t = redis.call('PEXPIRETIME', KEYS[1])
+if t >= 0 and t < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+return 0
+`)
+
+// raiseScript sets the site's revision to ARGV[1] if higher; returns the
+// revision in force.
+var raiseScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'revision') or '0')
+local rev = tonumber(ARGV[1])
+if rev > cur then redis.call('HSET', KEYS[1], 'revision', rev) return rev end
+return cur
+`)
+
+// scripts are loaded by New.
+var scripts = []*redis.Script{recordScript, eraseScript, bannerScript, raiseScript}
+
+func (s *Store) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.OpTimeout)
+}
+
+// Consent implements store.ConsentStore.
+func (s *Store) Consent(ctx context.Context, site, consentID string) ([]store.Record, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	evs, err := s.c.ZRange(ctx, consentKey(site, consentID), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("consent: %w", unavailable(err))
+	}
+	recs, err := s.records(ctx, site, evs)
+	if err != nil {
+		return nil, fmt.Errorf("consent: %w", err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("consent: %w", store.ErrNotFound)
+	}
+	return recs, nil
+}
+
+// records reads the live records of events, in order, in one MGET.
+func (s *Store) records(ctx context.Context, site string, evs []string) ([]store.Record, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(evs))
+	for i, ev := range evs {
+		keys[i] = recordKey(site, ev)
+	}
+	vals, err := s.c.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	recs := make([]store.Record, 0, len(vals))
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue // expired
+		}
+		var r store.Record
+		if err := json.Unmarshal([]byte(str), &r); err != nil {
+			return nil, fmt.Errorf("decode record: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+// Erase implements store.ConsentStore.
+func (s *Store) Erase(ctx context.Context, site, consentID string) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	ck := consentKey(site, consentID)
+	for range 5 {
+		zs, err := s.c.ZRangeWithScores(ctx, ck, 0, -1).Result()
+		if err != nil {
+			return fmt.Errorf("erase: %w", unavailable(err))
+		}
+		if len(zs) == 0 {
+			return fmt.Errorf("erase: %w", store.ErrNotFound)
+		}
+		keys := make([]string, 1, 1+2*len(zs))
+		keys[0] = ck
+		args := []any{len(zs)}
+		for _, z := range zs {
+			keys = append(keys, recordKey(site, z.Member.(string)))
+			args = append(args, z.Member)
+		}
+		for _, z := range zs {
+			keys = append(keys, logKey(site, store.Day(time.UnixMilli(int64(z.Score)))))
+		}
+		n, err := eraseScript.Run(ctx, s.c, keys, args...).Int()
+		if err != nil {
+			return fmt.Errorf("erase: %w", unavailable(err))
+		}
+		if n >= 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("erase: %w: history kept changing", store.ErrUnavailable)
+}
+
+// Impression implements store.StatsStore.
+func (s *Store) Impression(ctx context.Context, site string, at time.Time, retention time.Duration) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	k := aggKey(site, store.Day(at))
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, k, "imp", 1)
+		p.PExpireAt(ctx, k, store.DayEnd(at).Add(retention))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("impression: %w", unavailable(err))
+	}
+	return nil
+}
+
+// Stats implements store.StatsStore: one pipelined round trip.
+func (s *Store) Stats(ctx context.Context, site string, first, last time.Time) ([]store.DayStats, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	days := store.Days(first, last, maxDays)
+	cmds := make([]*redis.MapStringStringCmd, len(days))
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range days {
+			cmds[i] = p.HGetAll(ctx, aggKey(site, d))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", unavailable(err))
+	}
+	out := make([]store.DayStats, len(days))
+	for i, d := range days {
+		st := store.NewDayStats(d)
+		for f, v := range cmds[i].Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			kind, name, _ := strings.Cut(f, ":")
+			switch kind {
+			case "imp":
+				st.Impressions = n
+			case "d":
+				st.Decisions[store.Action(name)] = n
+			case "g":
+				st.Granted[name] = n
+			case "n":
+				st.Denied[name] = n
+			}
+		}
+		out[i] = st
+	}
+	return out, nil
+}
+
+// Proofs implements store.StatsStore: day by day, proofBatch records per
+// round trip pair (ZRANGEBYSCORE, MGET).
+func (s *Store) Proofs(ctx context.Context, site string, from, to time.Time, fn func(store.Record) error) error {
+	if !to.After(from) {
+		return nil
+	}
+	for _, day := range store.Days(from, to.Add(-time.Millisecond), maxDays) {
+		lk := logKey(site, day)
+		min := strconv.FormatInt(from.UnixMilli(), 10)
+		max := "(" + strconv.FormatInt(to.UnixMilli(), 10)
+		for offset := int64(0); ; offset += proofBatch {
+			rctx, cancel := s.timeout(ctx)
+			evs, err := s.c.ZRangeByScore(rctx, lk, &redis.ZRangeBy{Min: min, Max: max, Offset: offset, Count: proofBatch}).Result()
+			var recs []store.Record
+			if err == nil {
+				recs, err = s.records(rctx, site, evs)
+			}
+			cancel()
+			if err != nil {
+				return fmt.Errorf("proofs: %w", unavailable(err))
+			}
+			for _, r := range recs {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			if len(evs) < proofBatch {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// PutBanner implements store.BannerStore.
+func (s *Store) PutBanner(ctx context.Context, site, hash string, snapshot []byte, keep time.Duration) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := bannerScript.Run(ctx, s.c, []string{bannerKey(site, hash)}, snapshot, time.Now().Add(keep).UnixMilli()).Int()
+	if err != nil {
+		return fmt.Errorf("put banner: %w", unavailable(err))
+	}
+	if n < 0 {
+		return fmt.Errorf("put banner %s: %w: stored with other content", hash, store.ErrConflict)
+	}
+	return nil
+}
+
+// Banner implements store.BannerStore.
+func (s *Store) Banner(ctx context.Context, site, hash string) ([]byte, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	v, err := s.c.Get(ctx, bannerKey(site, hash)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("banner: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("banner: %w", unavailable(err))
+	}
+	return v, nil
+}
+
+// SiteRevision implements store.SiteStore.
+func (s *Store) SiteRevision(ctx context.Context, site string) (int, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.c.HGet(ctx, siteKey(site), "revision").Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("site revision: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("site revision: %w", unavailable(err))
+	}
+	return n, nil
+}
+
+// RaiseSiteRevision implements store.SiteStore.
+func (s *Store) RaiseSiteRevision(ctx context.Context, site string, rev int) (int, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := raiseScript.Run(ctx, s.c, []string{siteKey(site)}, rev).Int()
+	if err != nil {
+		return 0, fmt.Errorf("raise site revision: %w", unavailable(err))
+	}
+	return n, nil
+}

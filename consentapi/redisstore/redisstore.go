@@ -1,0 +1,144 @@
+// Package redisstore is the store.Store on Redis, through go-redis v9's
+// UniversalClient: a standalone server, a Sentinel-managed master or a
+// Cluster, chosen by the URL given to Dial. Each decision is one Lua script
+// (EVALSHA) that is idempotent by event id; concurrent decisions are
+// coalesced into one pipelined round trip (group commit). keys.go documents
+// the key schema. New refuses a server without append-only persistence: an
+// RDB snapshot alone loses the last minutes of proofs on a crash.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/redis/go-redis/v9"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// ErrNoAOF is returned by New when a master has appendonly off.
+var ErrNoAOF = errors.New("redis persistence: appendonly is off; crumb needs AOF (appendonly yes) so that acknowledged proofs survive a crash")
+
+// Options tune a Store. The zero value is ready for production.
+type Options struct {
+	// OpTimeout bounds each store operation, including waiting for a
+	// batch; default 2s.
+	OpTimeout time.Duration
+	// Committers is the number of pipelines that may be in flight at once;
+	// default 2.
+	Committers int
+	// MaxBatch bounds the decisions in one pipeline; default 256.
+	MaxBatch int
+	Logger   *slog.Logger
+}
+
+// Store is a store.Store on Redis.
+type Store struct {
+	c      redis.UniversalClient
+	opts   Options
+	logger *slog.Logger
+	queue  chan *pending
+	mu     sync.RWMutex // guards closed against sends on queue
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New checks that every master has append-only persistence on, loads the
+// scripts and starts the group committers. The Store owns c from then on
+// and closes it in Close.
+func New(ctx context.Context, c redis.UniversalClient, opts Options) (*Store, error) {
+	if opts.OpTimeout <= 0 {
+		opts.OpTimeout = 2 * time.Second
+	}
+	if opts.Committers <= 0 {
+		opts.Committers = 2
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if err := CheckPersistence(ctx, c); err != nil {
+		return nil, err
+	}
+	for _, sc := range scripts {
+		if err := loadScript(ctx, c, sc); err != nil {
+			return nil, fmt.Errorf("load scripts: %w", unavailable(err))
+		}
+	}
+	s := &Store{c: c, opts: opts, logger: opts.Logger, queue: make(chan *pending, 4096)}
+	for range opts.Committers {
+		s.wg.Go(s.commitLoop)
+	}
+	return s, nil
+}
+
+// loadScript loads sc on every master of a cluster, or on the server.
+func loadScript(ctx context.Context, c redis.UniversalClient, sc *redis.Script) error {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			return sc.Load(ctx, m).Err()
+		})
+	}
+	return sc.Load(ctx, c).Err()
+}
+
+// CheckPersistence returns ErrNoAOF unless INFO persistence reports
+// aof_enabled:1 on every master.
+func CheckPersistence(ctx context.Context, c redis.UniversalClient) error {
+	check := func(ctx context.Context, m redis.Cmdable) error {
+		info, err := m.Info(ctx, "persistence").Result()
+		if err != nil {
+			return fmt.Errorf("redis persistence: %w", unavailable(err))
+		}
+		if !strings.Contains(info, "aof_enabled:1") {
+			return ErrNoAOF
+		}
+		return nil
+	}
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return check(ctx, m) })
+	}
+	return check(ctx, c)
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
+	defer cancel()
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping: %w", unavailable(err))
+	}
+	return nil
+}
+
+// Close waits for the decisions queued or in flight, then closes the
+// client.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.queue)
+	s.mu.Unlock()
+	s.wg.Wait()
+	return s.c.Close()
+}
+
+// unavailable wraps a Redis error as store.ErrUnavailable; redis.Nil and
+// nil pass through.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+}
