@@ -1,0 +1,125 @@
+package classify
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/crumbhq/crumb/scanner"
+)
+
+// Weak name heuristics, the last rule before Unclassified. They may say
+// analytics or marketing from words in the name. They say necessary only
+// for a first-party session cookie whose name speaks of request forgery
+// protection, a session id or load balancing, and always with low
+// confidence so the site owner is asked to confirm (R32).
+
+var marketingWords = map[string]bool{
+	"ad": true, "ads": true, "adid": true, "advert": true, "advertising": true, "adserver": true,
+	"pixel": true, "retarget": true, "retargeting": true, "remarketing": true, "affiliate": true,
+	"campaign": true, "conversion": true, "gclid": true, "fbclid": true, "msclkid": true, "dclid": true,
+	"utm": true, "clickid": true, "audience": true, "sponsor": true, "attribution": true,
+}
+
+var analyticsWords = map[string]bool{
+	"analytics": true, "analytic": true, "stats": true, "stat": true, "statistics": true, "track": true,
+	"tracker": true, "tracking": true, "pageview": true, "pageviews": true, "heatmap": true,
+	"metrics": true, "telemetry": true, "abtest": true, "experiment": true, "visitor": true,
+	"visitorid": true, "pv": true, "hit": true, "hits": true,
+}
+
+// Names of session cookies for request forgery protection and sessions.
+var securityWords = map[string]bool{
+	"csrf": true, "xsrf": true, "csrftoken": true, "xsrftoken": true, "antiforgery": true,
+	"requestverificationtoken": true, "sessid": true, "sessionid": true, "session": true, "sess": true,
+}
+
+// Names of load-balancer and sticky-session cookies.
+var balancerWords = map[string]bool{
+	"lb": true, "balancer": true, "loadbalancer": true, "affinity": true, "sticky": true,
+	"serverid": true, "route": true, "backend": true, "node": true,
+}
+
+// heuristic returns a low-confidence verdict, or false.
+func heuristic(q Query) (scanner.Classification, bool) {
+	words := nameWords(q.Name)
+	for _, w := range words {
+		if marketingWords[w] {
+			return lowVerdict(scanner.Marketing, "the name contains the advertising word \""+w+"\"", "heuristic:marketing:"+w), true
+		}
+	}
+	for _, w := range words {
+		if analyticsWords[w] {
+			return lowVerdict(scanner.Analytics, "the name contains the measurement word \""+w+"\"", "heuristic:analytics:"+w), true
+		}
+	}
+	if q.Party != scanner.FirstParty || !q.Session || (q.Kind != scanner.Cookie && q.Kind != "") {
+		return scanner.Classification{}, false
+	}
+	for _, w := range words {
+		if securityWords[w] {
+			c := lowVerdict(scanner.Necessary, "a first-party session cookie whose name (\""+w+"\") marks a session id or request-forgery token; confirm it before relying on it", "heuristic:necessary:"+w)
+			c.Justification = justifications["B-input"]
+			if strings.Contains(w, "srf") || w == "antiforgery" || w == "requestverificationtoken" {
+				c.Justification = justifications["B-security"]
+			}
+			return c, true
+		}
+		if balancerWords[w] {
+			c := lowVerdict(scanner.Necessary, "a first-party session cookie whose name (\""+w+"\") marks load balancing; confirm it before relying on it", "heuristic:necessary:"+w)
+			c.Justification = justifications["A-lb"]
+			return c, true
+		}
+	}
+	return scanner.Classification{}, false
+}
+
+func lowVerdict(cat scanner.Category, why, rule string) scanner.Classification {
+	return scanner.Classification{
+		Category:   cat,
+		Confidence: scanner.ConfidenceLow,
+		Source:     scanner.SourceHeuristic,
+		Reason:     "guess from the name: " + why,
+		Rule:       rule,
+	}
+}
+
+// nameWords splits a name into lower-case words at punctuation, digits and
+// camelCase humps ("XSRF-TOKEN" → xsrf token; "visitorId" → visitor id),
+// and adds the whole name folded, so "csrftoken" and "sessionid" count too.
+func nameWords(name string) []string {
+	if len(name) > 256 {
+		name = name[:256]
+	}
+	var words []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	prev := rune(0)
+	for _, r := range name {
+		switch {
+		case !unicode.IsLetter(r):
+			flush()
+		case unicode.IsUpper(r) && unicode.IsLower(prev):
+			flush()
+			cur = append(cur, r)
+		default:
+			cur = append(cur, r)
+		}
+		prev = r
+	}
+	flush()
+	folded := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, name)
+	if len(words) != 1 && folded != "" {
+		words = append(words, folded)
+	}
+	return words
+}

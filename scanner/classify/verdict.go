@@ -1,0 +1,151 @@
+package classify
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"strings"
+
+	"github.com/crumbhq/crumb/scanner"
+)
+
+// Classify returns the verdict for one item. It never fails: an item no
+// rule covers is Unclassified, with the reason.
+func (c *Classifier) Classify(q Query) scanner.Classification {
+	if q.Name == "" {
+		return unclassified("the item has no name")
+	}
+	q.Party = party(q)
+	t := target{kind: q.Kind}
+	domain, setter := normHost(q.Domain), setterHost(q.SetBy)
+	for _, d := range []string{domain, setter} {
+		if d != "" {
+			t.domains = append(t.domains, d)
+		}
+	}
+	if e, _ := c.overrides.exactMatch(q.Name, t); e != nil {
+		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override")
+	}
+	if e := c.overrides.patternMatch(q.Name, t); e != nil {
+		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override")
+	}
+	if e, folded := c.kb.exactMatch(q.Name, t); e != nil {
+		v := fromEntry(e, q, scanner.SourceExact, "exact name")
+		if folded {
+			v.Confidence = scanner.ConfidenceMedium
+			v.Reason += fmt.Sprintf(" (the knowledge base spells it %s)", e.Name)
+		}
+		return v
+	}
+	if e := c.kb.patternMatch(q.Name, t); e != nil {
+		return fromEntry(e, q, scanner.SourcePattern, "name pattern")
+	}
+	if v, ok := c.byDomain(q, domain, setter); ok {
+		return v
+	}
+	if v, ok := heuristic(q); ok {
+		return v
+	}
+	return unclassified("no knowledge-base entry, tracker domain or name rule matches this item")
+}
+
+// ClassifyReport sets the Classification of every item in r.
+func (c *Classifier) ClassifyReport(r *scanner.Report) {
+	for i := range r.Items {
+		it := &r.Items[i]
+		v := c.Classify(Query{
+			Name: it.Name, Kind: it.Kind, Domain: it.Domain, SetBy: it.SetBy,
+			Party: it.Party, Session: it.Session || it.Kind == scanner.SessionStorage, SiteDomain: r.SiteDomain,
+		})
+		it.Classification = &v
+	}
+}
+
+func (c *Classifier) byDomain(q Query, domain, setter string) (scanner.Classification, bool) {
+	// The cookie's own domain says whose it is; for a first-party item the
+	// script that wrote it does.
+	var tr *Tracker
+	how := ""
+	if q.Party != scanner.FirstParty && domain != "" {
+		tr, how = c.trackers.lookup(domain), "stored on "+domain
+	}
+	if tr == nil && setter != "" {
+		tr, how = c.trackers.lookup(setter), "set by "+setter
+	}
+	if tr == nil {
+		return scanner.Classification{}, false
+	}
+	return scanner.Classification{
+		Category:   tr.Category,
+		Provider:   tr.Provider,
+		Confidence: scanner.ConfidenceMedium,
+		Source:     scanner.SourceDomain,
+		Reason:     fmt.Sprintf("%s, a %s domain of %s (source: %s); the name itself is not in the knowledge base", how, tr.Category, tr.Provider, tr.Source),
+		Rule:       "domain:" + tr.Domain,
+	}, true
+}
+
+func fromEntry(e *Entry, q Query, src scanner.Source, how string) scanner.Classification {
+	v := scanner.Classification{
+		Category:      e.Category,
+		Provider:      e.Provider,
+		Purpose:       maps.Clone(e.Purpose),
+		Confidence:    e.Confidence,
+		Source:        src,
+		Rule:          e.Origin + " " + e.Name,
+		Justification: e.Justification,
+	}
+	switch {
+	case src == scanner.SourceOverride:
+		v.Reason = fmt.Sprintf("%s for %s", how, e.Name)
+	case e.Source != "":
+		v.Reason = fmt.Sprintf("%s %s in the knowledge base: %s (source: %s)", how, e.Name, e.Provider, e.Source)
+	default:
+		v.Reason = fmt.Sprintf("%s %s in %s: %s", how, e.Name, e.Origin, e.Provider)
+	}
+	if len(e.Domains) > 0 {
+		v.Reason += "; its domain matches " + strings.Join(e.Domains, ", ")
+	}
+	if v.Category == scanner.Necessary && src != scanner.SourceOverride && len(e.Domains) == 0 && q.Party == scanner.ThirdParty {
+		// A generic necessary name on someone else's domain may be theirs
+		// for another purpose: ask for a look.
+		v.Confidence = scanner.ConfidenceMedium
+		v.Reason += "; it is third-party here, so check that it serves the embedded service the visitor uses"
+	}
+	return v
+}
+
+func unclassified(why string) scanner.Classification {
+	return scanner.Classification{Category: scanner.Unclassified, Confidence: scanner.ConfidenceNone, Source: scanner.SourceNone, Reason: why}
+}
+
+// party returns q.Party, or derives it from the domain and the site's.
+func party(q Query) scanner.Party {
+	if q.Party != "" {
+		return q.Party
+	}
+	d, site := normHost(q.Domain), normHost(q.SiteDomain)
+	if d == "" || site == "" {
+		return ""
+	}
+	if underDomain(d, site) {
+		return scanner.FirstParty
+	}
+	return scanner.ThirdParty
+}
+
+func normHost(h string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(h)), "."), ".")
+}
+
+// setterHost returns the host of a setter URL, or "" when it has none.
+func setterHost(setBy string) string {
+	if setBy == "" {
+		return ""
+	}
+	u, err := url.Parse(setBy)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return normHost(u.Hostname())
+}
