@@ -1,0 +1,175 @@
+package consentapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/labstack/echo/v4"
+)
+
+// consentResponse is the answer to a decision and to reading a consent.
+type consentResponse struct {
+	ConsentID  string          `json:"consent_id"`
+	EventID    string          `json:"event_id"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	ExpiresAt  time.Time       `json:"expires_at"`
+	Categories map[string]bool `json:"categories"`
+	Action     store.Action    `json:"action"`
+	Revision   int             `json:"revision"`
+	Language   string          `json:"language,omitempty"` // GET only
+	Banner     string          `json:"banner,omitempty"`   // GET only
+}
+
+func newConsentResponse(r store.Record, full bool) consentResponse {
+	resp := consentResponse{
+		ConsentID: r.ConsentID, EventID: r.EventID, RecordedAt: r.RecordedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
+		Categories: r.Categories, Action: r.Action, Revision: r.Revision,
+	}
+	if full {
+		resp.Language, resp.Banner = r.Language, r.Banner
+	}
+	return resp
+}
+
+// exportResponse is a consent's full history with the banners its records
+// answered (Art. 15 and 20).
+type exportResponse struct {
+	ConsentID string                     `json:"consent_id"`
+	Site      string                     `json:"site"`
+	Records   []store.Record             `json:"records"`
+	Banners   map[string]json.RawMessage `json:"banners"`
+}
+
+// handleConsentCreate records a decision: POST /v1/sites/{site}/consents.
+func (s *Server) handleConsentCreate(c echo.Context) error {
+	si := siteOf(c)
+	var req decisionRequest
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	cats, err := si.validate(&req, si.state.Load().revision)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	d := store.Decision{
+		Record: store.Record{
+			ConsentID:     req.ConsentID,
+			EventID:       req.EventID,
+			Site:          si.cfg.ID,
+			RecordedAt:    now,
+			ExpiresAt:     now.Add(si.cfg.Validity.Std()),
+			Action:        req.Action,
+			Categories:    cats,
+			Revision:      req.Revision,
+			Banner:        req.Banner,
+			Language:      req.Language,
+			WidgetVersion: req.WidgetVersion,
+			UserAgent:     uaFamily(c.Request().UserAgent()),
+		},
+		NewConsentID: newConsentID(),
+		Retention:    si.cfg.Retention.Std(),
+	}
+	// The write finishes even if the visitor leaves: a retry with the same
+	// event id then finds it.
+	rec, created, err := s.store.Record(context.WithoutCancel(c.Request().Context()), d)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		s.metrics.decided(si, rec)
+	}
+	if origin := sameOriginOf(c); origin != "" {
+		maxAge := int(rec.ExpiresAt.Sub(s.now()) / time.Second)
+		c.SetCookie(si.consentCookie(cookieValue(rec, si.categories), origin, c.Request().Host, maxAge))
+	}
+	return c.JSON(status, newConsentResponse(rec, false))
+}
+
+// handleConsentGet returns a consent's current state:
+// GET /v1/sites/{site}/consents/{id}.
+func (s *Server) handleConsentGet(c echo.Context) error {
+	recs, err := s.history(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, newConsentResponse(recs[len(recs)-1], true))
+}
+
+// handleConsentExport returns a consent's full history with its banners:
+// GET /v1/sites/{site}/consents/{id}/export.
+func (s *Server) handleConsentExport(c echo.Context) error {
+	recs, err := s.history(c)
+	if err != nil {
+		return err
+	}
+	si := siteOf(c)
+	out := exportResponse{ConsentID: recs[0].ConsentID, Site: si.cfg.ID, Records: recs, Banners: map[string]json.RawMessage{}}
+	for _, r := range recs {
+		if _, ok := out.Banners[r.Banner]; ok {
+			continue
+		}
+		snap, err := s.store.Banner(c.Request().Context(), si.cfg.ID, r.Banner)
+		if err != nil {
+			return err
+		}
+		out.Banners[r.Banner] = snap
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="consent-`+out.ConsentID+`.json"`)
+	return c.JSON(http.StatusOK, out)
+}
+
+// handleConsentErase erases every per-visitor record of a consent:
+// DELETE /v1/sites/{site}/consents/{id}.
+func (s *Server) handleConsentErase(c echo.Context) error {
+	si := siteOf(c)
+	id := c.Param("id")
+	if !validConsentID(id) {
+		return errStatus(http.StatusNotFound, "no such consent")
+	}
+	if err := s.store.Erase(context.WithoutCancel(c.Request().Context()), si.cfg.ID, id); err != nil {
+		return err
+	}
+	if origin := sameOriginOf(c); origin != "" {
+		c.SetCookie(si.consentCookie("", origin, c.Request().Host, -1))
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// history reads the consent named in the path.
+func (s *Server) history(c echo.Context) ([]store.Record, error) {
+	si := siteOf(c)
+	id := c.Param("id")
+	if !validConsentID(id) {
+		return nil, errStatus(http.StatusNotFound, "no such consent")
+	}
+	return s.store.Consent(c.Request().Context(), si.cfg.ID, id)
+}
+
+// handleImpression counts a banner impression:
+// POST /v1/sites/{site}/impressions.
+func (s *Server) handleImpression(c echo.Context) error {
+	si := siteOf(c)
+	var req impressionRequest
+	if err := readJSON(c, &req); err != nil {
+		return err
+	}
+	if cur := si.state.Load().revision; req.Revision < 1 || req.Revision > cur {
+		return badField("revision", "%d: want a revision this site has served (1 to %d)", req.Revision, cur)
+	}
+	if !si.languages[req.Language] {
+		return badField("language", "%q is not a language of this site", req.Language)
+	}
+	if err := s.store.Impression(context.WithoutCancel(c.Request().Context()), si.cfg.ID, s.now(), si.cfg.Retention.Std()); err != nil {
+		return err
+	}
+	s.metrics.impressions.WithLabelValues(si.cfg.ID).Inc()
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,221 @@
+package consentapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/labstack/echo/v4"
+)
+
+// MaxBody is the largest request body the public API reads.
+const MaxBody = 4 << 10
+
+// decisionRequest is the body of POST /v1/sites/{site}/consents.
+type decisionRequest struct {
+	EventID       string           `json:"event_id"`
+	ConsentID     string           `json:"consent_id"`
+	Action        store.Action     `json:"action"`
+	Categories    map[string]*bool `json:"categories"` // pointers tell null from false
+	Revision      int              `json:"revision"`
+	Banner        string           `json:"banner"`
+	Language      string           `json:"language"`
+	WidgetVersion string           `json:"widget_version"`
+}
+
+// impressionRequest is the body of POST /v1/sites/{site}/impressions.
+type impressionRequest struct {
+	Revision int    `json:"revision"`
+	Language string `json:"language"`
+}
+
+// readJSON checks the content type and size of the body and decodes it
+// into v, strictly: unknown fields, wrong types and trailing data are 400.
+func readJSON(c echo.Context, v any) error {
+	r := c.Request()
+	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return errStatus(http.StatusUnsupportedMediaType, "the body must be JSON, with Content-Type: application/json")
+	}
+	if r.ContentLength > MaxBody {
+		return errStatus(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBody)
+	}
+	var buf [MaxBody + 1]byte
+	n, err := io.ReadFull(r.Body, buf[:])
+	switch {
+	case n > MaxBody:
+		return errStatus(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBody)
+	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
+		return errStatus(http.StatusBadRequest, "reading the body: %v", err)
+	}
+	return decodeJSON(buf[:n], v)
+}
+
+// decodeJSON decodes one JSON object into v and names what is wrong.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				return badField("", "the body must be a JSON object")
+			}
+			return badField(field, "wrong type: want %s", jsonType(te.Type.String()))
+		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			return badField("", "malformed JSON")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badField(field, "unknown field")
+		default:
+			return badField("", "malformed JSON: %v", err)
+		}
+	}
+	if dec.More() {
+		return badField("", "malformed JSON: data after the object")
+	}
+	var rest [1]byte
+	if n, _ := dec.Buffered().Read(rest[:]); n > 0 && !isSpace(rest[0]) {
+		return badField("", "malformed JSON: data after the object")
+	}
+	return nil
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\r' || b == '\t' }
+
+// jsonType names a Go type the way a JSON client thinks of it.
+func jsonType(goType string) string {
+	switch {
+	case goType == "string", strings.HasSuffix(goType, ".Action"):
+		return "a string"
+	case goType == "int", goType == "int64":
+		return "an integer"
+	case goType == "bool", goType == "*bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "map["):
+		return "an object"
+	default:
+		return goType
+	}
+}
+
+// validate checks a decision against the site and returns the categories
+// as plain booleans.
+func (si *site) validate(d *decisionRequest, current int) (map[string]bool, error) {
+	if err := checkToken(d.EventID, 16, 64); err != nil {
+		return nil, badField("event_id", "%s", err)
+	}
+	if d.ConsentID != "" && !validConsentID(d.ConsentID) {
+		return nil, badField("consent_id", "not a consent id issued by this service")
+	}
+	if !d.Action.Valid() {
+		return nil, badField("action", "%q: want accept_all, reject_all, custom, withdraw or gpc", d.Action)
+	}
+	if d.Revision < 1 || d.Revision > current {
+		return nil, badField("revision", "%d: want a revision this site has served (1 to %d)", d.Revision, current)
+	}
+	if !isHex(d.Banner, 32) {
+		return nil, badField("banner", "want the 32-character banner hash from the widget config")
+	}
+	if !si.languages[d.Language] {
+		return nil, badField("language", "%q is not a language of this site", d.Language)
+	}
+	if !validVersion(d.WidgetVersion) {
+		return nil, badField("widget_version", "want the widget bundle hash: 1 to 64 characters of A-Z, a-z, 0-9, '.', _ and -")
+	}
+	cats, err := si.categoriesOf(d)
+	if err != nil {
+		return nil, err
+	}
+	return cats, nil
+}
+
+// categoriesOf checks that every site category is present exactly as the
+// action allows and no other is.
+func (si *site) categoriesOf(d *decisionRequest) (map[string]bool, error) {
+	if d.Categories == nil {
+		return nil, badField("categories", "missing: give every category of the site as true or false")
+	}
+	for id := range d.Categories {
+		if !si.known[id] {
+			return nil, badField("categories."+id, "not a category of this site")
+		}
+	}
+	cats := make(map[string]bool, len(si.categories))
+	for _, id := range si.categories {
+		v, ok := d.Categories[id]
+		switch {
+		case !ok:
+			return nil, badField("categories."+id, "missing: give every category of the site as true or false")
+		case v == nil:
+			return nil, badField("categories."+id, "wrong type: want true or false")
+		case id == "necessary" && !*v:
+			return nil, badField("categories.necessary", "necessary cookies cannot be refused; send true")
+		}
+		granted := *v
+		if id != "necessary" {
+			switch {
+			case d.Action == store.AcceptAll && !granted:
+				return nil, badField("categories."+id, "accept_all grants every category")
+			case (d.Action == store.RejectAll || d.Action == store.Withdraw) && granted:
+				return nil, badField("categories."+id, "%s refuses every category but necessary", d.Action)
+			case d.Action == store.GPC && granted && si.gpc[id]:
+				return nil, badField("categories."+id, "the Global Privacy Control signal refuses this category")
+			}
+		}
+		cats[id] = granted
+	}
+	return cats, nil
+}
+
+// checkToken accepts min to max characters of [A-Za-z0-9_-].
+func checkToken(s string, min, max int) error {
+	if s == "" {
+		return errors.New("missing")
+	}
+	ok := len(s) >= min && len(s) <= max
+	for i := 0; ok && i < len(s); i++ {
+		ok = isTokenByte(s[i])
+	}
+	if !ok {
+		return fmt.Errorf("want %d to %d characters of A-Z, a-z, 0-9, _ and -", min, max)
+	}
+	return nil
+}
+
+func validVersion(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '-'
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,93 @@
+package consentapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/labstack/echo/v4"
+)
+
+// apiError is a problem with a request, answered with its status and a
+// JSON body naming the problem and, for validation errors, the field.
+type apiError struct {
+	status     int
+	msg        string
+	field      string
+	retryAfter int // seconds, for 429 and 503
+}
+
+func (e *apiError) Error() string {
+	if e.field != "" {
+		return fmt.Sprintf("%d %s: %s", e.status, e.field, e.msg)
+	}
+	return fmt.Sprintf("%d %s", e.status, e.msg)
+}
+
+// errorBody is the JSON of every error answer.
+type errorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+func badField(field, format string, a ...any) error {
+	return &apiError{status: http.StatusBadRequest, field: field, msg: fmt.Sprintf(format, a...)}
+}
+
+func errStatus(status int, format string, a ...any) error {
+	return &apiError{status: status, msg: fmt.Sprintf(format, a...)}
+}
+
+// handleError is the one place errors become HTTP answers; it is installed
+// as echo's HTTPErrorHandler. Only unexpected errors are logged, as
+// "internal error" answers.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		s.logger.Error("error after the answer started", "route", c.Path(), "err", err)
+		return
+	}
+	ae := s.classify(err)
+	if ae.status == http.StatusInternalServerError {
+		s.logger.Error("internal error", "route", c.Path(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+	}
+	if ae.status == http.StatusServiceUnavailable {
+		s.metrics.storeErrors.WithLabelValues(routeLabel(c)).Inc()
+		s.logger.Warn("store unavailable", "route", c.Path(), "err", err)
+	}
+	if ae.retryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(ae.status)
+		return
+	}
+	c.JSON(ae.status, errorBody{Error: ae.msg, Field: ae.field})
+}
+
+// classify maps an error to its answer.
+func (s *Server) classify(err error) *apiError {
+	var ae *apiError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, store.ErrUnknownBanner):
+		return &apiError{status: http.StatusBadRequest, field: "banner", msg: "not a banner this site has served"}
+	case errors.Is(err, store.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, msg: "not found"}
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return &apiError{status: http.StatusServiceUnavailable, msg: "storage is unavailable; retry with the same event_id", retryAfter: 1}
+	case errors.As(err, &he):
+		msg := strings.ToLower(http.StatusText(he.Code))
+		if m, ok := he.Message.(string); ok && m != "" && m != http.StatusText(he.Code) {
+			msg = m
+		}
+		return &apiError{status: he.Code, msg: msg}
+	default:
+		return &apiError{status: http.StatusInternalServerError, msg: "internal error"}
+	}
+}

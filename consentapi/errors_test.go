@@ -1,0 +1,140 @@
+package consentapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/crumbhq/crumb/consentapi"
+)
+
+// TestBadInput covers every way a request can be wrong: each gets its
+// status and a JSON error naming the problem, never a 500.
+func TestBadInput(t *testing.T) {
+	e := newEnv(t)
+	const consents = "/v1/sites/shop/consents"
+	big := e.decision(t, map[string]any{"widget_version": strings.Repeat("a", consentapi.MaxBody)})
+	tests := []struct {
+		name      string
+		req       request
+		status    int
+		field     string
+		errSubstr string
+	}{
+		{"unknown site", request{method: "POST", path: "/v1/sites/nope/consents", body: e.decision(t, nil)}, 404, "", "unknown site"},
+		{"unknown route", request{method: "GET", path: "/v1/sites/shop/nothing"}, 404, "", ""},
+		{"wrong method", request{method: "PUT", path: consents, body: "{}"}, 405, "", ""},
+		{"origin not allowed", request{method: "POST", path: consents, body: e.decision(t, nil), origin: "https://evil.example"}, 403, "", "not allowed"},
+		{"origin of another site", request{method: "POST", path: consents, body: e.decision(t, nil), origin: "https://blog.example"}, 403, "", "not allowed"},
+		{"preflight from a stranger", request{method: "OPTIONS", path: consents, origin: "https://evil.example"}, 403, "", ""},
+		{"body too large", request{method: "POST", path: consents, body: big}, 413, "", "larger than"},
+		{"not JSON", request{method: "POST", path: consents, body: "event_id=x", ctype: "application/x-www-form-urlencoded"}, 415, "", "Content-Type"},
+		{"no content type", request{method: "POST", path: consents, body: e.decision(t, nil), ctype: "text/plain"}, 415, "", ""},
+		{"malformed JSON", request{method: "POST", path: consents, body: `{"event_id": "x",`}, 400, "", "malformed"},
+		{"not an object", request{method: "POST", path: consents, body: `[1,2]`}, 400, "", "object"},
+		{"trailing data", request{method: "POST", path: consents, body: e.decision(t, nil) + "{}"}, 400, "", "after the object"},
+		{"empty body", request{method: "POST", path: consents, body: " ", ctype: "application/json"}, 400, "", "malformed"},
+		{"unknown field", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"ip": "1.2.3.4"})}, 400, "ip", "unknown field"},
+		{"unknown category", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": map[string]any{"necessary": true, "analytics": true, "marketing": false, "video": true}})}, 400, "categories.video", "not a category"},
+		{"missing category", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": map[string]any{"necessary": true, "analytics": true}})}, 400, "categories.marketing", "missing"},
+		{"categories missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": nil})}, 400, "categories", "missing"},
+		{"category not boolean", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": map[string]any{"necessary": true, "analytics": "yes", "marketing": false}})}, 400, "categories", "wrong type"},
+		{"category null", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": map[string]any{"necessary": true, "analytics": nil, "marketing": false}})}, 400, "categories.analytics", "wrong type"},
+		{"revision a string", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": "1"})}, 400, "revision", "wrong type"},
+		{"revision fraction", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": 1.5})}, 400, "revision", "wrong type"},
+		{"revision not served", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": 2})}, 400, "revision", ""},
+		{"revision missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": nil})}, 400, "revision", ""},
+		{"necessary false", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": map[string]any{"necessary": false, "analytics": true, "marketing": false}})}, 400, "categories.necessary", "cannot be refused"},
+		{"bad action", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "maybe"})}, 400, "action", ""},
+		{"accept_all with a refusal", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "accept_all"})}, 400, "categories.marketing", "accept_all"},
+		{"reject_all with a grant", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "reject_all"})}, 400, "categories.analytics", "reject_all"},
+		{"withdraw with a grant", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "withdraw"})}, 400, "categories.analytics", "withdraw"},
+		{"gpc granting marketing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "gpc", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": true}})}, 400, "categories.marketing", "Global Privacy Control"},
+		{"event id missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"event_id": nil})}, 400, "event_id", "missing"},
+		{"event id short", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"event_id": "abc"})}, 400, "event_id", ""},
+		{"event id bad characters", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"event_id": "0123456789abcdef/../x"})}, 400, "event_id", ""},
+		{"event id a number", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"event_id": 12345678901234567})}, 400, "event_id", "wrong type"},
+		{"consent id malformed", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"consent_id": "x.y"})}, 400, "consent_id", ""},
+		{"banner unknown", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"banner": strings.Repeat("0", 32)})}, 400, "banner", "not a banner"},
+		{"banner malformed", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"banner": "zz"})}, 400, "banner", ""},
+		{"language not of site", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"language": "de"})}, 400, "language", ""},
+		{"widget version missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"widget_version": nil})}, 400, "widget_version", ""},
+		{"impression bad revision", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":0,"language":"sv"}`}, 400, "revision", ""},
+		{"impression unknown field", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv","url":"/x"}`}, 400, "url", "unknown field"},
+		{"consent id not found", request{method: "GET", path: "/v1/sites/shop/consents/AAAAAAAAAAAAAAAAAAAAAA"}, 404, "", ""},
+		{"consent id garbage", request{method: "GET", path: "/v1/sites/shop/consents/..%2f"}, 404, "", ""},
+		{"erase unknown", request{method: "DELETE", path: "/v1/sites/shop/consents/AAAAAAAAAAAAAAAAAAAAAA"}, 404, "", ""},
+		{"admin without token", request{method: "GET", path: "/v1/admin/sites/shop/stats?from=2026-01-01&to=2026-01-02"}, 401, "", "token"},
+		{"admin wrong token", request{method: "GET", path: "/v1/admin/sites/shop/stats?from=2026-01-01&to=2026-01-02", header: map[string]string{"Authorization": "Bearer nope"}}, 401, "", ""},
+		{"admin unknown site", request{method: "GET", path: "/v1/admin/sites/nope/stats?from=2026-01-01&to=2026-01-02", header: admin}, 404, "", ""},
+		{"stats bad date", request{method: "GET", path: "/v1/admin/sites/shop/stats?from=2026-13-01&to=2026-01-02", header: admin}, 400, "from", ""},
+		{"stats missing to", request{method: "GET", path: "/v1/admin/sites/shop/stats?from=2026-01-01", header: admin}, 400, "to", "missing"},
+		{"stats reversed", request{method: "GET", path: "/v1/admin/sites/shop/stats?from=2026-02-01&to=2026-01-02", header: admin}, 400, "to", "before"},
+		{"stats too long", request{method: "GET", path: "/v1/admin/sites/shop/stats?from=2020-01-01&to=2026-01-02", header: admin}, 400, "to", "longer"},
+		{"proofs bad format", request{method: "GET", path: "/v1/admin/sites/shop/proofs?from=2026-01-01&to=2026-01-02&format=xml", header: admin}, 400, "format", ""},
+		{"metrics without token", request{method: "GET", path: "/metrics"}, 401, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := e.do(t, tt.req)
+			wantStatus(t, rec, tt.status)
+			var body struct {
+				Error string `json:"error"`
+				Field string `json:"field"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error == "" {
+				t.Fatalf("body %q is not a JSON error (%v)", rec.Body, err)
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type=%q", ct)
+			}
+			if body.Field != tt.field {
+				t.Errorf("field=%q, want %q (error %q)", body.Field, tt.field, body.Error)
+			}
+			if !strings.Contains(body.Error, tt.errSubstr) {
+				t.Errorf("error %q does not mention %q", body.Error, tt.errSubstr)
+			}
+		})
+	}
+}
+
+var admin = map[string]string{"Authorization": "Bearer " + adminToken}
+
+// TestTooManyRequests checks the per-IP limit: 429 with Retry-After, and
+// another client is unaffected.
+func TestTooManyRequests(t *testing.T) {
+	e := newEnv(t, func(o *consentapi.Options) { o.RateLimit, o.RateBurst = 1, 2 })
+	req := request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv"}`}
+	for range 2 {
+		wantStatus(t, e.do(t, req), http.StatusNoContent)
+	}
+	rec := e.do(t, req)
+	wantStatus(t, rec, http.StatusTooManyRequests)
+	if got := rec.Header().Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After=%q, want 1", got)
+	}
+	other := httptestRequestFrom(e, req, "192.0.2.77:4000")
+	wantStatus(t, other, http.StatusNoContent)
+}
+
+// TestStoreDown closes the store under the server: decisions and readiness
+// answer 503 with Retry-After, liveness stays 200.
+func TestStoreDown(t *testing.T) {
+	e := newEnv(t)
+	body := e.decision(t, nil)
+	e.store.Close()
+	for _, r := range []request{
+		{method: "POST", path: "/v1/sites/shop/consents", body: body},
+		{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv"}`},
+		{method: "GET", path: "/v1/sites/shop/consents/AAAAAAAAAAAAAAAAAAAAAA"},
+		{method: "GET", path: "/readyz"},
+	} {
+		rec := e.do(t, r)
+		wantStatus(t, rec, http.StatusServiceUnavailable)
+		if rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s %s: no Retry-After", r.method, r.path)
+		}
+	}
+	wantStatus(t, e.do(t, request{method: "GET", path: "/healthz"}), http.StatusOK)
+}

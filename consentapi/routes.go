@@ -1,0 +1,107 @@
+package consentapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes lists every route, by audience.
+func (s *Server) routes() {
+	e := s.e
+
+	// Visitors: called by the banner from the site's pages (CORS per site).
+	// The widget's GET /v1/sites/:site/crumb.js belongs here too.
+	// (Middleware is given per route, not per group: a group with
+	// middleware would answer unknown paths and methods through it.)
+	v := e.Group("/v1/sites/:site")
+	v.POST("/consents", s.handleConsentCreate, s.public)
+	v.GET("/consents/:id", s.handleConsentGet, s.public)
+	v.GET("/consents/:id/export", s.handleConsentExport, s.public)
+	v.DELETE("/consents/:id", s.handleConsentErase, s.public)
+	v.POST("/impressions", s.handleImpression, s.public)
+	for _, p := range []string{"/consents", "/consents/:id", "/consents/:id/export", "/impressions"} {
+		v.OPTIONS(p, preflightDone, s.public)
+	}
+
+	// Site owners and auditors: bearer CRUMB_ADMIN_TOKEN.
+	a := e.Group("/v1/admin/sites/:site")
+	admin := []echo.MiddlewareFunc{requireToken(s.opts.AdminToken), s.adminSite}
+	a.GET("/stats", s.handleStats, admin...)
+	a.GET("/proofs", s.handleProofs, admin...)
+	a.GET("/consents/:id/export", s.handleConsentExport, admin...)
+	a.DELETE("/consents/:id", s.handleConsentErase, admin...)
+
+	// Operations.
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
+	metricsToken := s.opts.MetricsToken
+	if metricsToken == "" {
+		metricsToken = s.opts.AdminToken
+	}
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})), requireToken(metricsToken))
+}
+
+// preflightDone is never reached: public answers preflights itself.
+func preflightDone(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+
+// newEcho makes the router with the error handler, client-IP extraction
+// and the observe middleware.
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(s.opts.TrustedProxies)
+	e.Logger.SetOutput(slogWriter{s.logger})
+	e.Use(s.observe)
+	var b [4]byte
+	rand.Read(b[:])
+	s.idPrefix = hex.EncodeToString(b[:]) + "-"
+	return e
+}
+
+// ipExtractor believes X-Forwarded-For only from trusted proxies.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// levelFor logs failures louder than successes and client errors.
+func levelFor(status int) slog.Level {
+	if status >= 500 {
+		return slog.LevelWarn
+	}
+	return slog.LevelDebug
+}
+
+// slogWriter sends echo's own log lines to the service's logger.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Info("echo", "msg", string(p))
+	return len(p), nil
+}
+
+// handleHealthz is liveness: the process answers. It touches nothing.
+func (s *Server) handleHealthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// handleReadyz is readiness: the store answers.
+func (s *Server) handleReadyz(c echo.Context) error {
+	if err := s.store.Ping(c.Request().Context()); err != nil {
+		return err
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
