@@ -10,14 +10,15 @@ import (
 	"github.com/crumbhq/crumb/consentapi/jobqueue"
 	"github.com/crumbhq/crumb/consentapi/jobqueue/queuetest"
 	"github.com/crumbhq/crumb/consentapi/jobqueue/redisqueue"
+	"github.com/crumbhq/crumb/consentapi/redistest"
 )
 
-// openQueue returns a queue on a fresh Redis database of one shared server,
-// so the suite's subtests do not see each other's jobs.
-func openQueue(tb testing.TB, addr string) queuetest.Open {
+// openQueue returns queues on one real Redis, flushed for each, so the
+// suite's subtests do not see each other's jobs.
+func openQueue(srv *redistest.Server) queuetest.Open {
 	return func(tb testing.TB, opts jobqueue.Options) jobqueue.Queue {
 		tb.Helper()
-		rdb := redis.NewClient(&redis.Options{Network: "unix", Addr: addr})
+		rdb := redis.NewClient(&redis.Options{Network: srv.Network(), Addr: srv.Addr()})
 		tb.Cleanup(func() { rdb.Close() })
 		if err := rdb.FlushAll(context.Background()).Err(); err != nil {
 			tb.Fatalf("flush: %v", err)
@@ -32,17 +33,17 @@ func openQueue(tb testing.TB, addr string) queuetest.Open {
 }
 
 func TestConformance(t *testing.T) {
-	queuetest.Run(t, openQueue(t, startRedis(t)))
+	queuetest.Run(t, openQueue(redistest.Start(t)))
 }
 
 // TestSurvivesReconnect: jobs live in Redis, not in the client: a second
 // client (another machine's worker) receives what the first enqueued.
 func TestSurvivesReconnect(t *testing.T) {
-	addr := startRedis(t)
+	srv := redistest.Start(t)
 	ctx := context.Background()
-	q1 := openQueue(t, addr)(t, jobqueue.Options{})
+	q1 := openQueue(srv)(t, jobqueue.Options{})
 	queuetest.MustEnqueue(t, q1, queuetest.Job("shop", "shop@1"))
-	rdb := redis.NewClient(&redis.Options{Network: "unix", Addr: addr})
+	rdb := redis.NewClient(&redis.Options{Network: srv.Network(), Addr: srv.Addr()})
 	defer rdb.Close()
 	q2, err := redisqueue.New(rdb, "", jobqueue.Options{})
 	if err != nil {
