@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/crumbhq/crumb/consentapi/localstore"
 	"github.com/crumbhq/crumb/consentapi/siteconfig"
 	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/crumbhq/crumb/widget"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -152,8 +152,6 @@ func wantStatus(tb testing.TB, rec *httptest.ResponseRecorder, want int) {
 	}
 }
 
-var _ = http.StatusOK
-
 // httptestRequestFrom sends r as if from the peer address addr.
 func httptestRequestFrom(e *env, r request, addr string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(r.method, r.path, strings.NewReader(r.body))
@@ -162,4 +160,13 @@ func httptestRequestFrom(e *env, r request, addr string) *httptest.ResponseRecor
 	rec := httptest.NewRecorder()
 	e.srv.ServeHTTP(rec, req)
 	return rec
+}
+
+func decodeBanner(tb testing.TB, raw json.RawMessage) widget.Config {
+	tb.Helper()
+	var cfg widget.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
 }
