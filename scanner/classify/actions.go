@@ -50,11 +50,13 @@ var problemRank = map[Problem]int{PreConsent: 0, NotClassified: 1, Unconfirmed: 
 
 // SortItems orders items for a person: pre-consent findings first, then
 // unclassified items, then necessary verdicts to confirm, then the rest;
-// within each group by category, name and domain. The sort is stable.
+// within each group by category (necessary, analytics, marketing, the
+// site's own, unclassified), name and domain. The sort is stable.
 func SortItems(items []scanner.Item) {
 	slices.SortStableFunc(items, func(a, b scanner.Item) int {
 		return cmp.Or(
 			cmp.Compare(problemRank[ProblemOf(a)], problemRank[ProblemOf(b)]),
+			cmp.Compare(categoryRank(a), categoryRank(b)),
 			cmp.Compare(categoryOf(a), categoryOf(b)),
 			cmp.Compare(a.Name, b.Name),
 			cmp.Compare(a.Domain, b.Domain),
@@ -81,4 +83,15 @@ func categoryOf(it scanner.Item) string {
 		return string(scanner.Unclassified)
 	}
 	return string(it.Classification.Category)
+}
+
+var builtinRank = map[string]int{
+	string(scanner.Necessary): 0, string(scanner.Analytics): 1, string(scanner.Marketing): 2, string(scanner.Unclassified): 4,
+}
+
+func categoryRank(it scanner.Item) int {
+	if r, ok := builtinRank[categoryOf(it)]; ok {
+		return r
+	}
+	return 3
 }

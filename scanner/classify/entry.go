@@ -35,8 +35,9 @@ type Entry struct {
 	// medium, crumb's own knowledge base high.
 	Confidence scanner.Confidence
 
-	re     *regexp.Regexp // nil for exact names
-	prefix string         // literal text before the first placeholder
+	re       *regexp.Regexp // nil for exact names
+	prefix   string         // literal text before the first placeholder
+	imported bool           // read from an extra database, not crumb's own
 }
 
 // Pattern reports whether the entry's name is a pattern rather than an

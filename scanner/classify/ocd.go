@@ -44,6 +44,9 @@ func loadDB(file string) ([]*Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cookie db: %w", err)
 		}
+		for _, e := range entries {
+			e.imported = true
+		}
 		return entries, nil
 	}
 	entries, err := parseKB(base, bytes.NewReader(b))
@@ -51,7 +54,7 @@ func loadDB(file string) ([]*Entry, error) {
 		return nil, fmt.Errorf("cookie db: %w", err)
 	}
 	for _, e := range entries {
-		e.Confidence = scanner.ConfidenceMedium
+		e.Confidence, e.imported = scanner.ConfidenceMedium, true
 	}
 	return entries, nil
 }

@@ -95,13 +95,17 @@ func fromEntry(e *Entry, q Query, src scanner.Source, how string) scanner.Classi
 		Rule:          e.Origin + " " + e.Name,
 		Justification: e.Justification,
 	}
+	where := "the knowledge base"
+	if e.imported {
+		where = "the extra cookie database " + e.Origin
+	}
 	switch {
 	case src == scanner.SourceOverride:
 		v.Reason = fmt.Sprintf("%s for %s", how, e.Name)
 	case e.Source != "":
-		v.Reason = fmt.Sprintf("%s %s in the knowledge base: %s (source: %s)", how, e.Name, e.Provider, e.Source)
+		v.Reason = fmt.Sprintf("%s %s in %s: %s (source: %s)", how, e.Name, where, e.Provider, e.Source)
 	default:
-		v.Reason = fmt.Sprintf("%s %s in %s: %s", how, e.Name, e.Origin, e.Provider)
+		v.Reason = fmt.Sprintf("%s %s in %s: %s", how, e.Name, where, e.Provider)
 	}
 	if len(e.Domains) > 0 {
 		v.Reason += "; its domain matches " + strings.Join(e.Domains, ", ")
