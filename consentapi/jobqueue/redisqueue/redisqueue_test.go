@@ -2,6 +2,7 @@ package redisqueue_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,4 +68,22 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if _, err := redisqueue.New(rdb, "", jobqueue.Options{Visibility: -1}); err == nil {
 		t.Error("New with a negative visibility: no error")
 	}
+}
+
+// TestConformanceOnCluster runs the suite on a real three-master Redis
+// Cluster: every key of a queue carries one hash tag, so its scripts run in
+// one slot; each subtest gets its own prefix and so, likely, its own node.
+func TestConformanceOnCluster(t *testing.T) {
+	c := redistest.StartCluster(t)
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	t.Cleanup(func() { rdb.Close() })
+	n := 0
+	queuetest.Run(t, func(tb testing.TB, opts jobqueue.Options) jobqueue.Queue {
+		n++
+		q, err := redisqueue.New(rdb, fmt.Sprintf("crumb:jobs:%d", n), opts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return q
+	})
 }
