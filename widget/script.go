@@ -1,0 +1,51 @@
+package widget
+
+import (
+	"encoding/json"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Script returns the crumb.js served for one site: the bundle with cfg
+// inlined as a JavaScript string that the banner passes to JSON.parse. The
+// string is pure ASCII and holds no '<', '>', '&', quote, backslash or line
+// terminator unescaped, so no operator text can end the script, open a
+// comment or inject code, whether the script is served as a file or pasted
+// inline into a page; and it needs no eval, so a strict CSP is enough.
+func (b *Bundle) Script(cfg Config) ([]byte, error) {
+	cfg.Theme = cfg.Theme.Resolved() // the CSS has no colours of its own
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode widget config: %w", err)
+	}
+	out := make([]byte, 0, len(b.head)+len(raw)+len(raw)/8+len(b.tail)+2)
+	out = append(out, b.head...)
+	out = appendJSString(out, raw)
+	return append(out, b.tail...), nil
+}
+
+// appendJSString appends s as a double-quoted JavaScript string literal
+// whose bytes are printable ASCII other than '<', '>' and '&'.
+func appendJSString(dst, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		s = s[size:]
+		switch {
+		case r == '"' || r == '\\':
+			dst = append(dst, '\\', byte(r))
+		case r >= 0x20 && r < 0x7f && r != '<' && r != '>' && r != '&':
+			dst = append(dst, byte(r))
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			for _, u := range []rune{r1, r2} {
+				dst = append(dst, '\\', 'u', hex[u>>12&0xf], hex[u>>8&0xf], hex[u>>4&0xf], hex[u&0xf])
+			}
+		default: // controls, '<', '>', '&', non-ASCII (U+2028, U+2029 included), invalid UTF-8 as U+FFFD
+			dst = append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		}
+	}
+	return append(dst, '"')
+}

@@ -1,0 +1,31 @@
+// The site's config and what follows from it for this page view: the
+// language (the page's <html lang> when the site offers it, else the
+// browser's first offered one, else the site's default), the categories,
+// and the texts.
+
+export let cfg, lang, cats, optional, gpc
+
+export function configure(c) {
+  cfg = c
+  const have = c.languages || (c.languages = ['en'])
+  lang =
+    [document.documentElement.lang, ...(navigator.languages || [])]
+      .flatMap((l) => [(l = (l || '').toLowerCase()), l.split('-')[0]])
+      .find((l) => have.includes(l)) || have[0]
+  cats = c.categories || []
+  optional = cats.filter((k) => !k.locked).map((k) => k.id)
+  // Global Privacy Control refuses the site's GPC categories (R42).
+  gpc = navigator.globalPrivacyControl === true ? optional.filter((id) => (c.gpc || []).includes(id)) : []
+}
+
+// local picks this page's language from a by-language map, falling back to
+// the site's default language.
+export const local = (m) => (m && (m[lang] ?? m[cfg.languages[0]])) || ''
+
+// t returns the text for key with {name} placeholders filled from vars.
+// Texts are only ever set as text, never parsed as HTML.
+export const t = (key, vars = {}) =>
+  (cfg.texts[lang]?.[key] ?? cfg.texts[cfg.languages[0]]?.[key] ?? '').replace(/\{(\w+)\}/g, (x, k) => (k in vars ? vars[k] : x))
+
+// catName is a category's name in this page's language.
+export const catName = (id) => local(cats.find((k) => k.id === id)?.name) || id

@@ -1,0 +1,127 @@
+// The visitor's choice, decisions, the window.crumb API and the
+// crumb:consent event. A choice is valid while its revision is the site's
+// and its validity has not run out; until then nothing non-necessary is
+// granted (a missing or unknown state never grants anything, R3).
+import { consentUpdate } from './gcm.js'
+import { cfg, lang, cats, optional, gpc, configure } from './config.js'
+import { readCookie, writeCookie, clearCookie, wipe, now } from './storage.js'
+import { connect, record, flush, eraseRecord, forget } from './api.js'
+import { startGate, recheck, ready } from './gate.js'
+import { showBanner, showIcon, openSettings, refresh } from './ui.js'
+
+// stored is the cookie as read (it keeps the consent id across revisions);
+// choice is the valid decision, or null.
+let stored, choice
+const listeners = []
+
+export const granted = (id) => cats.some((k) => k.locked && k.id === id) || (optional.includes(id) && !!choice?.on[id])
+
+// state is what crumb.get() returns and crumb:consent carries.
+export function state() {
+  const categories = {}
+  for (const k of cats) categories[k.id] = granted(k.id)
+  return { decided: !!choice, id: stored?.id || null, revision: cfg.revision, categories, time: choice?.ts ?? null }
+}
+
+export const knownId = () => stored?.id
+
+// recorded takes the API's answer to a decision: the visitor's consent id.
+export function recorded(res) {
+  if (!res.consent_id || !stored) return
+  stored.id = res.consent_id
+  // Leave a cookie the server has set (same origin) alone: Safari keeps
+  // server-set cookies for their full Max-Age, script-set ones 7 days.
+  if (readCookie()?.id !== stored.id) writeCookie(stored)
+}
+
+// decide records a decision: on maps optional category ids to true when
+// granted. Turning off anything granted before makes it a withdrawal (R21).
+function decide(on, action) {
+  const before = state().categories
+  const next = {}
+  for (const id of optional) next[id] = !!on[id]
+  const off = (was) => cats.filter((k) => was(k.id) && next[k.id] === false)
+  const withdrawn = off((id) => before[id])
+  if (withdrawn.length) action = 'withdraw'
+  // Also clear what an expired or older-revision choice had let in.
+  const wiped = off((id) => before[id] || stored?.on[id])
+  choice = stored = { id: stored?.id || '', rev: cfg.revision, on: next, ts: now() }
+  writeCookie(choice)
+  const s = state()
+  record({
+    event_id: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(''),
+    consent_id: choice.id || undefined,
+    action,
+    categories: s.categories,
+    revision: cfg.revision,
+    banner: cfg.banner,
+    language: lang,
+    widget_version: __CRUMB_VERSION__,
+  })
+  changed(s, wiped, withdrawn.length)
+}
+
+// changed tells Google's tags, the page and the UI about a new state; it
+// deletes the cookies of the categories in wiped and reloads the page after
+// a withdrawal when the site asks for it.
+function changed(s, wiped, withdrawal) {
+  consentUpdate(s.categories)
+  wipe(wiped)
+  refresh()
+  recheck()
+  // Each listener runs in its own task, so one that throws stops no other.
+  for (const fn of listeners) setTimeout(fn, 0, s)
+  document.dispatchEvent(new CustomEvent('crumb:consent', { detail: s }))
+  if (withdrawal && cfg.reload_on_withdraw) location.reload()
+}
+
+// acceptAll grants every category but those refused by GPC.
+export function acceptAll() {
+  const on = {}
+  for (const id of optional) on[id] = !gpc.includes(id)
+  decide(on, gpc.length ? 'gpc' : 'accept_all')
+}
+export const rejectAll = () => decide({}, 'reject_all')
+export const save = (on) => decide(on, 'custom')
+
+// allow grants ids on top of the current state (a placeholder's button).
+export function allow(ids) {
+  const on = state().categories
+  for (const id of ids) on[id] = true
+  save(on)
+}
+
+// erase deletes the visitor's records through the API, then forgets the
+// choice here as a withdrawal would.
+export async function erase() {
+  const before = state().categories
+  if (!stored?.id || !(await eraseRecord(stored.id))) return false
+  choice = stored = null
+  clearCookie()
+  forget()
+  const gone = cats.filter((k) => !k.locked && before[k.id])
+  changed(state(), gone, gone.length)
+  return true
+}
+
+export function start(c, src) {
+  configure(c)
+  connect(src)
+  stored = readCookie()
+  choice = stored?.rev === cfg.revision && stored.ts + cfg.validity > now() ? stored : null
+  window.crumb = {
+    get: state,
+    show: () => ready(() => openSettings(document.activeElement)),
+    onChange(fn) {
+      listeners.push(fn)
+      return () => listeners.includes(fn) && listeners.splice(listeners.indexOf(fn), 1)
+    },
+    acceptAll,
+    rejectAll,
+    version: __CRUMB_VERSION__,
+  }
+  if (choice) consentUpdate(state().categories)
+  startGate()
+  ready(() => (choice ? showIcon() : showBanner()))
+  flush()
+}

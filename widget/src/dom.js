@@ -1,0 +1,42 @@
+// DOM helpers. Text is only ever added as text nodes (append of strings),
+// never parsed as HTML; links are kept only when they are https or on the
+// page's own origin.
+
+// h creates an element: attributes from attrs ("on…" keys add listeners,
+// true sets an empty attribute, null/false/undefined skip), then children
+// (strings become text nodes; falsy ones are skipped; arrays are flattened).
+export function h(tag, attrs, ...kids) {
+  const e = document.createElement(tag)
+  for (const k in attrs) {
+    const v = attrs[k]
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v)
+    else if (v != null && v !== false) e.setAttribute(k, v === true ? '' : v)
+  }
+  e.append(...kids.flat().filter(Boolean))
+  return e
+}
+
+// safeURL returns u resolved against the page when it is https, or on the
+// page's origin (and not a scheme like javascript:); otherwise null.
+export function safeURL(u) {
+  try {
+    const r = new URL(u, location.href)
+    if (r.protocol === 'https:' || (r.origin === location.origin && !/^[a-z][\w+.-]*:/i.test(u))) return r.href
+  } catch {}
+  return null
+}
+
+// trapFocus keeps Tab and Shift+Tab inside box (a dialog in a shadow root).
+export function trapFocus(box, root) {
+  box.addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab') return
+    const f = [...box.querySelectorAll('button,input:not([disabled]),a[href],summary')].filter((x) => x.getClientRects().length)
+    const first = f[0]
+    const last = f[f.length - 1]
+    const at = root.activeElement
+    if (e.shiftKey ? at === first || !box.contains(at) : at === last) {
+      e.preventDefault()
+      ;(e.shiftKey ? last : first).focus()
+    }
+  })
+}

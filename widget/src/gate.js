@@ -1,0 +1,71 @@
+// Blocking and activation of the page's non-necessary content:
+//   <script type="text/plain" data-crumb-category="analytics" [src]>
+//   <iframe data-crumb-src="…" data-crumb-category="marketing">
+//   <img data-crumb-src="…" data-crumb-category="marketing">
+// An element runs only when every category it names is granted. Scripts run
+// one at a time in document order (each src script loaded before the next
+// starts): the page's own at DOMContentLoaded, later ones as they are added
+// (a MutationObserver). Blocked iframes get a click-to-load placeholder.
+import { granted } from './consent.js'
+import { placeholder } from './ui.js'
+
+const SEL = 'script[type="text/plain"][data-crumb-category],iframe[data-crumb-src],img[data-crumb-src]'
+const queued = new WeakSet()
+const covers = new WeakMap()
+let chain = Promise.resolve()
+let started
+
+export const ready = (fn) =>
+  document.readyState === 'loading' ? document.addEventListener('DOMContentLoaded', fn) : fn()
+
+function handle(el) {
+  if (queued.has(el)) return
+  const ids = (el.dataset.crumbCategory || '').split(/[\s,]+/).filter(Boolean)
+  if (!ids.length || !ids.every(granted)) {
+    if (el.tagName === 'IFRAME' && !covers.has(el)) covers.set(el, placeholder(el, ids))
+    return
+  }
+  queued.add(el)
+  if (el.tagName === 'SCRIPT') chain = chain.then(() => run(el))
+  else {
+    el.src = el.dataset.crumbSrc
+    el.removeAttribute('data-crumb-src')
+    covers.get(el)?.()
+  }
+}
+
+const scan = (root) => root.querySelectorAll(SEL).forEach(handle)
+
+export function startGate() {
+  ready(() => {
+    started = 1
+    scan(document)
+    new MutationObserver((records) => {
+      for (const r of records)
+        for (const n of r.addedNodes)
+          if (n.nodeType === 1) {
+            if (n.matches(SEL)) handle(n)
+            scan(n)
+          }
+    }).observe(document.documentElement, { childList: true, subtree: true })
+  })
+}
+
+// recheck activates what a new decision has granted.
+export const recheck = () => started && scan(document)
+
+// run replaces a blocked script with a live copy and resolves when it has
+// run (inline) or loaded or failed (src).
+function run(old) {
+  return new Promise((done) => {
+    if (!old.isConnected) return done()
+    const s = document.createElement('script')
+    for (const a of old.attributes) if (a.name !== 'type') s.setAttribute(a.name, a.value)
+    if (old.dataset.crumbType) s.type = old.dataset.crumbType
+    s.nonce = old.nonce
+    if (old.src) s.onload = s.onerror = done
+    else s.text = old.text
+    old.replaceWith(s)
+    if (!old.src) done()
+  })
+}

@@ -1,0 +1,36 @@
+// Google Consent Mode v2. The default (everything denied but security) is
+// pushed before any other script runs; then exactly one update per decision
+// (and one per page for a stored choice): analytics -> analytics_storage,
+// marketing -> ad_storage, ad_user_data, ad_personalization.
+
+function gtag() {
+  (window.dataLayer = window.dataLayer || []).push(arguments)
+}
+
+const denied = 'denied'
+
+export function consentDefault() {
+  gtag('consent', 'default', {
+    ad_storage: denied,
+    ad_user_data: denied,
+    ad_personalization: denied,
+    analytics_storage: denied,
+    functionality_storage: denied,
+    personalization_storage: denied,
+    security_storage: 'granted',
+    wait_for_update: 500,
+  })
+}
+
+// consentUpdate tells Google's tags the visitor's decision; on maps category
+// ids to true when granted.
+export function consentUpdate(on) {
+  const v = (b) => (b ? 'granted' : denied)
+  const ads = v(on.marketing)
+  gtag('consent', 'update', {
+    ad_storage: ads,
+    ad_user_data: ads,
+    ad_personalization: ads,
+    analytics_storage: v(on.analytics),
+  })
+}

@@ -1,0 +1,228 @@
+// The banner (first layer), the settings dialog (second layer), the cookie
+// icon and the click-to-load placeholders. Everything lives in shadow roots
+// styled by one constructed stylesheet, which a strict style-src allows (it
+// only blocks <style> elements and style attributes); where constructable
+// stylesheets are missing, a <style> element is used instead.
+import css from './style.css'
+import { cfg, cats, gpc, t, local, catName } from './config.js'
+import { state, acceptAll, rejectAll, save, allow, erase } from './consent.js'
+import { impression, exportRecord } from './api.js'
+import { ready } from './gate.js'
+import { h, safeURL, trapFocus } from './dom.js'
+
+const COOKIE = 'M21 12a9 9 0 1 1-9-9 4 4 0 0 0 4 5 4 4 0 0 0 5 4ZM8 9h0M8 15h0M13 12h0M15 16h0'
+let sheet, root, banner, dialog, icon
+
+const names = (ids) => ids.map(catName).join(', ')
+const button = (key, onclick, cls, vars) => h('button', { class: cls, onclick }, t(key, vars))
+const gpcNote = () => gpc.length && h('p', { class: 'n' }, t('gpc_notice', { categories: names(gpc) }))
+const right = () => cfg.icon_position === 'bottom-right'
+
+function style(r) {
+  if (sheet === undefined) {
+    sheet = css + ':host{'
+    // --initials of the field name: button_background is --bb.
+    for (const k in cfg.theme)
+      if (/^#[\da-f]{3}([\da-f]{3})?$/i.test(cfg.theme[k])) sheet += `--${k.replace(/_?(.)[^_]*/g, '$1')}:${cfg.theme[k]};`
+    sheet += '}'
+    try {
+      const s = new CSSStyleSheet()
+      s.replaceSync(sheet)
+      sheet = s
+    } catch {}
+  }
+  if (typeof sheet == 'string') r.append(h('style', {}, sheet))
+  else r.adoptedStyleSheets = [sheet]
+}
+
+// mount creates the host element once: first in <body> when it opens with
+// the banner, so the banner comes first in the tab order; last otherwise.
+function mount(first) {
+  if (root) return
+  const host = document.createElement('crumb-consent')
+  root = host.attachShadow({ mode: 'open' })
+  style(root)
+  document.body[first ? 'prepend' : 'append'](host)
+}
+
+export function showBanner() {
+  if (banner || state().decided) return
+  mount(1)
+  const link = safeURL(cfg.privacy_policy_url)
+  const settings = button('settings', () => openSettings(settings), 's')
+  banner = h(
+    'div',
+    { class: 'b', role: 'dialog', 'aria-labelledby': 'ct', 'aria-describedby': 'cd' },
+    h('h2', { id: 'ct' }, t('title')),
+    h('p', { id: 'cd' }, t('body')),
+    gpcNote(),
+    h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
+    h('p', {}, t('withdraw', { corner: t(right() ? 'corner_right' : 'corner_left') })),
+    h('p', { class: 'm' }, t('controller', { name: cfg.name }), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
+    h('div', { class: 'bs' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), settings),
+  )
+  root.append(banner)
+  impression()
+}
+
+export function showIcon() {
+  mount()
+  if (!icon) {
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg')
+    const path = document.createElementNS(svg.namespaceURI, 'path')
+    svg.setAttribute('viewBox', '0 0 24 24')
+    path.setAttribute('d', COOKIE)
+    svg.append(path)
+    icon = h('button', { class: right() ? 'i r' : 'i', 'aria-label': t('icon_label'), title: t('icon_label'), onclick: () => openSettings(icon) }, svg)
+    root.append(icon)
+  }
+  icon.hidden = false
+}
+
+// refresh brings the UI in line with a new state.
+export function refresh() {
+  ready(() => {
+    if (state().decided) {
+      banner?.remove()
+      banner = null
+      showIcon()
+      dialog?.close()
+    } else {
+      if (icon) icon.hidden = true
+      if (!dialog) showBanner()
+    }
+  })
+}
+
+function cookieTable(k) {
+  const party = (p) => (p === 'first' || p === 'third' ? t('party_' + p) : '')
+  return h(
+    'details',
+    {},
+    h('summary', {}, t('cookies_show', { n: k.cookies.length })),
+    h(
+      'div',
+      { class: 'tw' },
+      h(
+        'table',
+        {},
+        h('tr', {}, ['name', 'provider', 'purpose', 'expiry', 'party'].map((x) => h('th', { scope: 'col' }, t('col_' + x)))),
+        k.cookies.map((r) => h('tr', {}, [r.name, r.provider, local(r.purpose), local(r.expiry), party(r.party)].map((v) => h('td', {}, v || '')))),
+      ),
+    ),
+  )
+}
+
+// idBox shows the visitor's consent id (R37) with export and erase.
+function idBox(toggles) {
+  const id = state().id
+  if (!id) return null
+  const status = h('p', { role: 'status' })
+  const fail = () => (status.textContent = t('error'))
+  const box = h(
+    'div',
+    { class: 'id' },
+    h('p', {}, t('consent_id'), ' ', h('code', {}, id)),
+    button(
+      'export',
+      async () => {
+        try {
+          const u = URL.createObjectURL(await exportRecord(id))
+          h('a', { href: u, download: 'consent-' + id + '.json' }).click()
+          setTimeout(() => URL.revokeObjectURL(u), 1e4)
+        } catch {
+          fail()
+        }
+      },
+      'ln',
+    ),
+    button(
+      'erase',
+      async () => {
+        if (!(await erase())) return fail()
+        box.replaceChildren(h('p', { role: 'status' }, t('erased')))
+        for (const k of cats) toggles[k.id].checked = !!k.locked
+      },
+      'ln',
+    ),
+    status,
+  )
+  return box
+}
+
+// openSettings shows the second layer with the current state: every
+// optional category off until something is decided (R14). Closing it
+// (Escape, ×) saves nothing (R12); focus goes back to opener.
+export function openSettings(opener) {
+  if (dialog) return
+  mount()
+  const s = state()
+  const toggles = {}
+  const rows = cats.map((k) =>
+    h(
+      'section',
+      { class: 'c' },
+      h(
+        'label',
+        { class: 'ch' },
+        h('span', {}, catName(k.id)),
+        (toggles[k.id] = h('input', {
+          type: 'checkbox',
+          role: 'switch',
+          checked: s.categories[k.id] && (k.locked || s.decided),
+          disabled: k.locked,
+          'aria-describedby': 'd-' + k.id,
+        })),
+      ),
+      h('p', { id: 'd-' + k.id }, local(k.description)),
+      k.locked && h('p', {}, t('necessary_locked')),
+      k.cookies?.length && cookieTable(k),
+    ),
+  )
+  const chosen = () => {
+    const on = {}
+    for (const id in toggles) on[id] = toggles[id].checked
+    return on
+  }
+  dialog = h(
+    'dialog',
+    {
+      class: 'd',
+      'aria-labelledby': 'st',
+      onclose() {
+        dialog.remove()
+        dialog = null
+        if (!state().decided) showBanner()
+        ;(opener?.isConnected ? opener : icon)?.focus()
+      },
+    },
+    h('div', { class: 'hd' }, h('h2', { id: 'st' }, t('settings_title')), h('button', { class: 'x', 'aria-label': t('close'), onclick: () => dialog.close() }, '×')),
+    h('div', { class: 'bd' }, h('p', {}, t('settings_intro')), gpcNote(), rows, idBox(toggles)),
+    h('div', { class: 'ft' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), button('save', () => save(chosen()), 's')),
+  )
+  trapFocus(dialog, root)
+  root.append(dialog)
+  dialog.showModal()
+}
+
+// placeholder covers a blocked iframe with a notice and a button that
+// grants its categories (R44); it returns the function that uncovers it.
+export function placeholder(el, ids) {
+  const ph = document.createElement('crumb-embed')
+  const r = ph.attachShadow({ mode: 'open' })
+  style(r)
+  ph.style.width = (el.offsetWidth || 300) + 'px'
+  ph.style.height = (el.offsetHeight || 150) + 'px'
+  let host = ''
+  try {
+    host = new URL(el.dataset.crumbSrc, location.href).hostname
+  } catch {}
+  const category = names(ids)
+  r.append(h('div', { class: 'p' }, h('p', {}, t('placeholder_text', { host, category })), button('placeholder_button', () => allow(ids), 'a', { category })))
+  el.style.setProperty('display', 'none', 'important')
+  el.before(ph)
+  return () => {
+    ph.remove()
+    el.style.removeProperty('display')
+  }
+}
