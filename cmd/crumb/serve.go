@@ -3,9 +3,271 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi"
+	"github.com/crumbhq/crumb/consentapi/localstore"
+	"github.com/crumbhq/crumb/consentapi/redisstore"
+	"github.com/crumbhq/crumb/consentapi/siteconfig"
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// runServe is being written; this placeholder keeps the build green until then.
+const serveUsage = `usage: crumb serve [flags]
+
+Runs the consent service. Every flag can also be set by its environment
+variable; a flag given on the command line wins over the variable.
+
+Flags:
+  -addr ADDR              listen address (CRUMB_ADDR; default 127.0.0.1:8080)
+  -addr-file PATH         write the bound address to PATH once listening, for
+                          scripts and tests using port 0 (CRUMB_ADDR_FILE)
+  -config PATH            site configuration YAML (CRUMB_CONFIG; default configs/crumb.yaml)
+  -redis-url URL          Redis: redis://, rediss://, unix://, redis-sentinel://,
+                          redis-cluster:// (CRUMB_REDIS_URL); empty uses the
+                          embedded store in -data-dir
+  -data-dir DIR           embedded store directory (CRUMB_DATA_DIR; default ./crumb-data)
+  -log-format FORMAT      text or json (CRUMB_LOG_FORMAT; default text)
+  -log-level LEVEL        debug, info, warn or error (CRUMB_LOG_LEVEL; default info)
+  -trusted-proxies CIDRS  comma-separated networks whose X-Forwarded-For is
+                          believed for the client IP (CRUMB_TRUSTED_PROXIES)
+  -rate-limit N           requests per second per client IP on the public API;
+                          0 is the default (20), -1 turns it off (CRUMB_RATE_LIMIT)
+  -rate-burst N           burst per client IP; 0 is the default (60) (CRUMB_RATE_BURST)
+  -shutdown-timeout D     how long in-flight requests may take to finish on
+                          SIGTERM (CRUMB_SHUTDOWN_TIMEOUT; default 20s)
+
+Environment only (secrets stay out of the process list):
+  CRUMB_ADMIN_TOKEN       bearer token of the admin API (/v1/admin/...); unset
+                          turns the admin API off
+  CRUMB_METRICS_TOKEN     bearer token of /metrics; unset means CRUMB_ADMIN_TOKEN
+                          guards it; with neither, /metrics is off
+`
+
+// serveConfig is the process configuration of crumb serve.
+type serveConfig struct {
+	addr, addrFile, config, redisURL, dataDir string
+	logFormat, logLevel, trustedProxies       string
+	rateLimit                                 float64
+	rateBurst                                 int
+	shutdownTimeout                           time.Duration
+	adminToken, metricsToken                  string
+}
+
+// serveFlags parses args and the CRUMB_* environment: flag > env > default.
+func serveFlags(args []string, e env) (*serveConfig, error) {
+	c := &serveConfig{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, serveUsage) }
+	envOf := map[string]string{}
+	str := func(p *string, name, env, def string) { fs.StringVar(p, name, def, ""); envOf[name] = env }
+	str(&c.addr, "addr", "CRUMB_ADDR", "127.0.0.1:8080")
+	str(&c.addrFile, "addr-file", "CRUMB_ADDR_FILE", "")
+	str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
+	str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
+	str(&c.dataDir, "data-dir", "CRUMB_DATA_DIR", "./crumb-data")
+	str(&c.logFormat, "log-format", "CRUMB_LOG_FORMAT", "text")
+	str(&c.logLevel, "log-level", "CRUMB_LOG_LEVEL", "info")
+	str(&c.trustedProxies, "trusted-proxies", "CRUMB_TRUSTED_PROXIES", "")
+	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "")
+	envOf["rate-limit"] = "CRUMB_RATE_LIMIT"
+	fs.IntVar(&c.rateBurst, "rate-burst", 0, "")
+	envOf["rate-burst"] = "CRUMB_RATE_BURST"
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "")
+	envOf["shutdown-timeout"] = "CRUMB_SHUTDOWN_TIMEOUT"
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var problems []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := e.getenv(envOf[f.Name]); v != "" && !set[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				problems = append(problems, fmt.Sprintf("%s=%q: %v", envOf[f.Name], v, err))
+			}
+		}
+	})
+	c.adminToken, c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN"), e.getenv("CRUMB_METRICS_TOKEN")
+	if c.logFormat != "text" && c.logFormat != "json" {
+		problems = append(problems, fmt.Sprintf("log format %q: want text or json", c.logFormat))
+	}
+	if _, err := parseLevel(c.logLevel); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if _, err := parseCIDRs(c.trustedProxies); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.shutdownTimeout <= 0 {
+		problems = append(problems, "shutdown timeout must be positive")
+	}
+	if len(problems) > 0 {
+		return nil, usagef("serve: %s", strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// parseCIDRs reads comma-separated networks; a bare IP is a /32 or /128.
+func parseCIDRs(s string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			if ip := net.ParseIP(part); ip != nil && ip.To4() != nil {
+				part += "/32"
+			} else {
+				part += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: want a CIDR such as 10.0.0.0/8", part)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
+}
+
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	lv, _ := parseLevel(level)
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// runServe runs the consent service until ctx ends, then shuts down
+// gracefully: it stops accepting, lets in-flight requests finish, then
+// closes the store, which flushes what it holds.
 func runServe(ctx context.Context, args []string, e env) error {
-	return errors.New("serve: not implemented yet")
+	c, err := serveFlags(args, e)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(e.stderr, c.logFormat, c.logLevel)
+	sites, err := siteconfig.Load(c.config)
+	if err != nil {
+		if errors.Is(err, siteconfig.ErrInvalid) {
+			return usagef("site config %s:\n%v", c.config, err)
+		}
+		return usagef("%v (set -config or CRUMB_CONFIG)", err)
+	}
+	st, kind, err := openStore(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	proxies, _ := parseCIDRs(c.trustedProxies)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := consentapi.NewServer(ctx, consentapi.Options{
+		Sites: sites, AdminToken: c.adminToken, MetricsToken: c.metricsToken, TrustedProxies: proxies,
+		RateLimit: c.rateLimit, RateBurst: c.rateBurst, Registry: reg, Logger: logger,
+	}, st)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return listenAndServe(ctx, c, srv, logger, kind)
+}
+
+// openStore opens Redis when a URL is set, else the embedded store.
+func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.Store, string, error) {
+	if c.redisURL != "" {
+		client, err := redisstore.Dial(c.redisURL)
+		if err != nil {
+			return nil, "", usagef("serve: %v", err)
+		}
+		st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger})
+		if err != nil {
+			client.Close()
+			return nil, "", fmt.Errorf("serve: open redis store: %w", err)
+		}
+		return st, "redis", nil
+	}
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("serve: data dir: %w", err)
+	}
+	st, err := localstore.Open(filepath.Join(c.dataDir, "crumb.db"), localstore.Options{Logger: logger})
+	if err != nil {
+		return nil, "", fmt.Errorf("serve: open embedded store: %w", err)
+	}
+	return st, "embedded", nil
+}
+
+func listenAndServe(ctx context.Context, c *serveConfig, srv *consentapi.Server, logger *slog.Logger, kind string) error {
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	go srv.Run(bg)
+	addr := ln.Addr().String()
+	if c.addrFile != "" {
+		if err := writeFileAtomic(c.addrFile, addr+"\n"); err != nil {
+			hs.Close()
+			return fmt.Errorf("serve: addr file: %w", err)
+		}
+	}
+	logger.Info("listening", "addr", addr, "url", "http://"+addr, "store", kind, "config", c.config)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// writeFileAtomic writes data to path through a rename, so a reader never
+// sees half of it.
+func writeFileAtomic(path, data string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

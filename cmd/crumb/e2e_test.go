@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestServeRedis runs `crumb serve` on a real redis-server and follows a
+// decision through the API into Redis, the admin API and the metrics.
+func TestServeRedis(t *testing.T) {
+	rs := redistest.Start(t)
+	environ := map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin", "CRUMB_LOG_FORMAT": "json"}
+	s := startServe(t, environ)
+	banner := bannerHash(t, "exempel")
+
+	if code, body := get(t, s.base+"/healthz", ""); code != 200 {
+		t.Fatalf("healthz %d %s", code, body)
+	}
+	if code, body := get(t, s.base+"/readyz", ""); code != 200 {
+		t.Fatalf("readyz %d %s", code, body)
+	}
+	resp, out, err := post(t, http.DefaultClient, s.base, banner, "e2e-event-000000001", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 201 || resp.Header.Get("Access-Control-Allow-Origin") != "https://www.exempel.se" {
+		t.Fatalf("decision: %d %v %v", resp.StatusCode, resp.Header, out)
+	}
+	id, _ := out["consent_id"].(string)
+
+	rc := redis.NewClient(&redis.Options{Network: rs.Network(), Addr: rs.Addr()})
+	defer rc.Close()
+	stored, err := rc.Get(context.Background(), "crumb:{exempel}:r:e2e-event-000000001").Result()
+	if err != nil || !strings.Contains(stored, id) || !strings.Contains(stored, `"user_agent":"other"`) {
+		t.Fatalf("record in Redis: %q, %v", stored, err)
+	}
+	if ttl := rc.TTL(context.Background(), "crumb:{exempel}:r:e2e-event-000000001").Val(); ttl < 360*24*time.Hour {
+		t.Errorf("record TTL %v, want about the 12 month retention", ttl)
+	}
+
+	if code, body := get(t, s.base+"/v1/sites/exempel/consents/"+id, ""); code != 200 || !strings.Contains(body, `"action":"custom"`) {
+		t.Errorf("read consent: %d %s", code, body)
+	}
+	today := time.Now().UTC().Format("2006-01-02")
+	if code, body := get(t, s.base+"/v1/admin/sites/exempel/stats?from="+today+"&to="+today, "e2e-admin"); code != 200 || !strings.Contains(body, `"decisions":1`) {
+		t.Errorf("stats: %d %s", code, body)
+	}
+	if code, body := get(t, s.base+"/metrics", "e2e-admin"); code != 200 || !strings.Contains(body, `crumb_consent_decisions_total{action="custom",site="exempel"} 1`) {
+		t.Errorf("metrics: %d %.300s", code, body)
+	}
+	if code, _ := get(t, s.base+"/metrics", ""); code != 401 {
+		t.Errorf("metrics without token: %d, want 401", code)
+	}
+	if !strings.Contains(s.stderr.String(), `"msg":"listening"`) {
+		t.Errorf("no JSON listening line in the log:\n%s", s.stderr)
+	}
+}
+
+// TestServeEmbeddedRestart runs with no Redis: the embedded store keeps a
+// decision across a restart.
+func TestServeEmbeddedRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := startServe(t, nil, "-data-dir", dir)
+	banner := bannerHash(t, "exempel")
+	resp, out, err := post(t, http.DefaultClient, s.base, banner, "e2e-embedded-00000001", "")
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("decision: %v %v %v", resp, out, err)
+	}
+	s.stop(t)
+	s = startServe(t, nil, "-data-dir", dir)
+	if code, body := get(t, s.base+fmt.Sprintf("/v1/sites/exempel/consents/%s", out["consent_id"]), ""); code != 200 {
+		t.Fatalf("after restart: %d %s", code, body)
+	}
+}
+
+// TestServeShutdownLosesNothing stops the server while decisions are in
+// flight: every decision answered 2xx is in Redis afterwards.
+func TestServeShutdownLosesNothing(t *testing.T) {
+	rs := redistest.Start(t)
+	s := startServe(t, map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_RATE_LIMIT": "-1"})
+	banner := bannerHash(t, "exempel")
+	client := &http.Client{Timeout: 10 * time.Second}
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				ev := fmt.Sprintf("shutdown-%02d-%06d", w, i)
+				resp, _, err := post(t, client, s.base, banner, ev, "")
+				if err != nil {
+					return // the server has stopped accepting
+				}
+				if resp.StatusCode/100 == 2 {
+					mu.Lock()
+					acked = append(acked, ev)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	s.stop(t)
+	wg.Wait()
+	if len(acked) == 0 {
+		t.Fatal("no decision was acknowledged")
+	}
+	rc := redis.NewClient(&redis.Options{Network: rs.Network(), Addr: rs.Addr()})
+	defer rc.Close()
+	for _, ev := range acked {
+		if n := rc.Exists(context.Background(), "crumb:{exempel}:r:"+ev).Val(); n != 1 {
+			t.Errorf("acknowledged decision %s is not in Redis", ev)
+		}
+	}
+	t.Logf("%d decisions acknowledged before shutdown, all in Redis", len(acked))
+}
+
+// TestServeUsage checks that bad invocations exit 2 with a message naming
+// the problem, and that a Redis without AOF is refused.
+func TestServeUsage(t *testing.T) {
+	noAOF := redistest.StartWith(t, redistest.Options{Args: []string{"--appendonly", "no"}})
+	bad := t.TempDir() + "/bad.yaml"
+	writeFileAtomic(bad, "sites:\n  - id: shop\n    name: Shop\n    origins: [ftp://x]\n    privacy_policy_url: /p\n")
+	tests := []struct {
+		name    string
+		args    []string
+		environ map[string]string
+		code    int
+		want    string
+	}{
+		{"unknown flag", []string{"serve", "-nope"}, nil, 2, "flag provided but not defined"},
+		{"extra argument", []string{"serve", "now"}, nil, 2, `unexpected argument "now"`},
+		{"bad env", []string{"serve"}, map[string]string{"CRUMB_RATE_LIMIT": "lots"}, 2, `CRUMB_RATE_LIMIT="lots"`},
+		{"bad log format", []string{"serve", "-log-format", "xml"}, nil, 2, "log format"},
+		{"bad proxy", []string{"serve", "-trusted-proxies", "10.0.0.0/99"}, nil, 2, "trusted proxy"},
+		{"missing config", []string{"serve", "-config", "/nonexistent.yaml"}, nil, 2, "nonexistent.yaml"},
+		{"invalid config", []string{"serve", "-config", bad}, nil, 2, `bad.yaml: site "shop": origins[0]`},
+		{"bad redis url", []string{"serve", "-config", exampleConfig, "-redis-url", "http://x"}, nil, 2, "redis url"},
+		{"redis without AOF", []string{"serve", "-config", exampleConfig, "-redis-url", noAOF.URL()}, nil, 1, "appendonly"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), tt.args, func(k string) string { return tt.environ[k] }, strings.NewReader(""), &strings.Builder{}, &strings.Builder{})
+			if got := exitCode(err); got != tt.code {
+				t.Fatalf("exit code %d (%v), want %d", got, err, tt.code)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
