@@ -1,0 +1,112 @@
+package schedule
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crumbhq/crumb/scanner"
+)
+
+// LatestScan is a site's most recent finished scan, as the report metrics
+// read it from the store.
+type LatestScan struct {
+	Site       string
+	FinishedAt time.Time
+	Report     *scanner.Report
+}
+
+// reportCollector exports what each site's latest scan found. It reads the
+// store on every scrape, so the figures are the same on every replica and
+// survive restarts, whichever worker ran the scan.
+type reportCollector struct {
+	latest                                 func(ctx context.Context) ([]LatestScan, error)
+	timeout                                time.Duration
+	items, unclassified, preConsent, pages *prometheus.Desc
+	finished                               *prometheus.Desc
+}
+
+// NewReportCollector returns a collector of the latest scan of each site:
+//
+//	crumb_scan_items{site, category}                   items found, by category
+//	crumb_scan_unclassified_items{site}                items no rule classified (R31)
+//	crumb_scan_preconsent_findings{site}               non-necessary items present before consent (R31)
+//	crumb_scan_last_pages{site}                        pages the scan visited
+//	crumb_scan_last_finished_timestamp_seconds{site}   when it finished
+//
+// latest is called on each scrape with a context bounded by timeout; on
+// error the collector reports nothing.
+func NewReportCollector(latest func(ctx context.Context) ([]LatestScan, error), timeout time.Duration) prometheus.Collector {
+	site := []string{"site"}
+	return &reportCollector{
+		latest: latest, timeout: timeout,
+		items:        prometheus.NewDesc("crumb_scan_items", "Items the latest scan found, by site and category.", []string{"site", "category"}, nil),
+		unclassified: prometheus.NewDesc("crumb_scan_unclassified_items", "Items of the latest scan that no rule classified.", site, nil),
+		preConsent:   prometheus.NewDesc("crumb_scan_preconsent_findings", "Non-necessary items the latest scan saw before consent.", site, nil),
+		pages:        prometheus.NewDesc("crumb_scan_last_pages", "Pages the latest scan visited.", site, nil),
+		finished:     prometheus.NewDesc("crumb_scan_last_finished_timestamp_seconds", "When the latest scan finished.", site, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *reportCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.items, c.unclassified, c.preConsent, c.pages, c.finished} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	scans, err := c.latest(ctx)
+	if err != nil {
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, s := range scans {
+		if s.Report == nil {
+			continue
+		}
+		f := Summarize(s.Report)
+		for cat, n := range f.Categories {
+			gauge(c.items, float64(n), s.Site, string(cat))
+		}
+		gauge(c.unclassified, float64(f.Unclassified), s.Site)
+		gauge(c.preConsent, float64(f.PreConsent), s.Site)
+		gauge(c.pages, float64(len(s.Report.Pages)), s.Site)
+		gauge(c.finished, float64(s.FinishedAt.Unix()), s.Site)
+	}
+}
+
+// Findings counts a report's items by category and the two kinds the site
+// owner must act on (R31).
+type Findings struct {
+	Categories   map[scanner.Category]int `json:"categories"`
+	Unclassified int                      `json:"unclassified"`
+	PreConsent   int                      `json:"pre_consent"`
+}
+
+// Summarize counts r's items. An item without a classification counts as
+// unclassified; a pre-consent finding is a non-necessary item seen before
+// consent.
+func Summarize(r *scanner.Report) Findings {
+	f := Findings{Categories: map[scanner.Category]int{}}
+	for _, it := range r.Items {
+		cat := scanner.Unclassified
+		if it.Classification != nil && it.Classification.Category != "" {
+			cat = it.Classification.Category
+		}
+		f.Categories[cat]++
+		if cat == scanner.Unclassified {
+			f.Unclassified++
+		}
+		if cat != scanner.Necessary && it.PreConsent() {
+			f.PreConsent++
+		}
+	}
+	return f
+}
