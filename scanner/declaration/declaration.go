@@ -1,0 +1,128 @@
+// Package declaration turns a classified scan report into the site's cookie
+// declaration: a table per category listing each cookie and storage key
+// with its provider, purpose, lifetime in words and whether it is first or
+// third party (R16), as HTML ready to paste into a privacy policy or as
+// Markdown, in Swedish or English. Tables gives the same rows as data, for
+// the banner's settings tables (widget.Cookie) and the service's API.
+package declaration
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/crumbhq/crumb/scanner"
+)
+
+// Errors for bad arguments to Write.
+var (
+	ErrFormat   = errors.New("unknown declaration format (want html or md)")
+	ErrLanguage = errors.New("unknown declaration language (want sv or en)")
+)
+
+// Languages are the languages a declaration can be written in.
+var Languages = []string{"sv", "en"}
+
+// Table is one category's rows.
+type Table struct {
+	Category scanner.Category
+	Rows     []Row
+}
+
+// Row is one cookie or storage key of the declaration. Its fields match
+// widget.Cookie, so the banner's settings tables are built field by field.
+type Row struct {
+	Name     string
+	Pattern  bool // Name holds "*" for any run of characters
+	Kind     scanner.Kind
+	Domain   string // without a leading dot
+	Provider string
+	Purpose  map[string]string // by language
+	Expiry   map[string]string // lifetime in words, by language
+	Party    scanner.Party
+}
+
+// Tables groups the report's items by category into rows: necessary,
+// analytics, marketing, the site's own categories (by id), then items not
+// yet classified. An item found on several pages or in several consent
+// modes appears once; rows sort by name. Items without a classification
+// count as unclassified.
+func Tables(r *scanner.Report) []Table {
+	// One item per category, kind, name and domain: the longest-lived.
+	best := map[scanner.Category]map[string]scanner.Item{}
+	for _, it := range r.Items {
+		cat := category(it)
+		key := string(it.Kind) + "\x00" + it.Name + "\x00" + strings.TrimPrefix(it.Domain, ".")
+		if best[cat] == nil {
+			best[cat] = map[string]scanner.Item{}
+		}
+		if prev, ok := best[cat][key]; !ok || outlives(it, prev) {
+			best[cat][key] = it
+		}
+	}
+	var out []Table
+	for _, cat := range categoryOrder(best) {
+		t := Table{Category: cat}
+		for _, it := range best[cat] {
+			t.Rows = append(t.Rows, row(it, r))
+		}
+		slices.SortFunc(t.Rows, func(a, b Row) int {
+			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Domain, b.Domain), strings.Compare(string(a.Kind), string(b.Kind)))
+		})
+		out = append(out, t)
+	}
+	return out
+}
+
+func category(it scanner.Item) scanner.Category {
+	if it.Classification == nil || it.Classification.Category == "" {
+		return scanner.Unclassified
+	}
+	return it.Classification.Category
+}
+
+// outlives reports whether a lasts longer than b: persistent beats session,
+// then the longer stored lifetime.
+func outlives(a, b scanner.Item) bool {
+	if a.Session != b.Session {
+		return !a.Session
+	}
+	return a.Lifetime > b.Lifetime || a.Expires.After(b.Expires)
+}
+
+func row(it scanner.Item, r *scanner.Report) Row {
+	domain := strings.TrimPrefix(it.Domain, ".")
+	out := Row{Name: it.Name, Kind: it.Kind, Domain: domain, Provider: domain, Party: it.Party, Expiry: map[string]string{}}
+	if c := it.Classification; c != nil {
+		if c.Provider != "" {
+			out.Provider = c.Provider
+		}
+		out.Purpose = c.Purpose
+	}
+	for _, lang := range Languages {
+		out.Expiry[lang] = itemLifetime(it, r.StartedAt, lang)
+	}
+	return out
+}
+
+// categoryOrder lists the categories present: built-ins first, the site's
+// own by id, unclassified last.
+func categoryOrder(present map[scanner.Category]map[string]scanner.Item) []scanner.Category {
+	var own []scanner.Category
+	for c := range present {
+		switch c {
+		case scanner.Necessary, scanner.Analytics, scanner.Marketing, scanner.Unclassified:
+		default:
+			own = append(own, c)
+		}
+	}
+	slices.Sort(own)
+	var out []scanner.Category
+	for _, c := range slices.Concat([]scanner.Category{scanner.Necessary, scanner.Analytics, scanner.Marketing}, own, []scanner.Category{scanner.Unclassified}) {
+		if present[c] != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}

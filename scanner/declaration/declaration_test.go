@@ -1,0 +1,123 @@
+package declaration_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/declaration"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func readReport(t *testing.T) *scanner.Report {
+	t.Helper()
+	b, err := os.ReadFile("testdata/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r scanner.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// TestGolden renders testdata/report.json in every format and language and
+// compares with testdata/declaration.<lang>.<format>; -update rewrites them.
+func TestGolden(t *testing.T) {
+	r := readReport(t)
+	for _, format := range []string{"html", "md"} {
+		for _, lang := range declaration.Languages {
+			name := "declaration." + lang + "." + format
+			t.Run(name, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := declaration.Write(&buf, r, format, lang); err != nil {
+					t.Fatal(err)
+				}
+				golden := filepath.Join("testdata", name)
+				if *update {
+					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if got := buf.String(); got != string(want) {
+					t.Errorf("%s differs from the golden file (run with -update if the change is right):\n%s", name, got)
+				}
+			})
+		}
+	}
+}
+
+// TestEscaping: names, providers and purposes never become markup.
+func TestEscaping(t *testing.T) {
+	r := readReport(t)
+	var h, m bytes.Buffer
+	if err := declaration.Write(&h, r, "html", "en"); err != nil {
+		t.Fatal(err)
+	}
+	if err := declaration.Write(&m, r, "md", "en"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<b>", "<Shop>"} {
+		if strings.Contains(h.String(), bad) {
+			t.Errorf("%q reached the HTML unescaped", bad)
+		}
+	}
+	// In Markdown a name is a code span, whose text is shown literally;
+	// everything else is escaped.
+	if !strings.Contains(m.String(), "`tjs\\|<b>`") || strings.Contains(m.String(), "<Shop>") || strings.Contains(m.String(), "_your_") {
+		t.Errorf("Markdown not escaped:\n%s", m.String())
+	}
+	for _, line := range strings.Split(m.String(), "\n") {
+		if strings.HasPrefix(line, "| `") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") != 7 {
+			t.Errorf("a cell broke the Markdown table: %s", line)
+		}
+	}
+}
+
+func TestTables(t *testing.T) {
+	tables := declaration.Tables(readReport(t))
+	var order []string
+	for _, tab := range tables {
+		order = append(order, string(tab.Category))
+	}
+	if got, want := strings.Join(order, ","), "necessary,analytics,marketing,preferences,unclassified"; got != want {
+		t.Fatalf("categories %s, want %s", got, want)
+	}
+	ga := tables[1].Rows[0]
+	if ga.Name != "_ga" || ga.Expiry["sv"] != "13 månader" || ga.Expiry["en"] != "13 months" || ga.Party != scanner.FirstParty || ga.Domain != "example.org" {
+		t.Errorf("_ga row: %+v (want one row with the longest lifetime)", ga)
+	}
+	if n := len(tables[1].Rows); n != 3 {
+		t.Errorf("analytics rows: %d, want 3 (_ga once, _ga_ABC123XYZ, hjViewportId)", n)
+	}
+	mystery := tables[4].Rows[0]
+	if mystery.Provider != "example.org" || mystery.Expiry["en"] != "2 days" {
+		t.Errorf("unclassified row: %+v (provider falls back to the domain, lifetime from the expiry)", mystery)
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	r := readReport(t)
+	if err := declaration.Write(&bytes.Buffer{}, r, "pdf", "sv"); !errors.Is(err, declaration.ErrFormat) {
+		t.Errorf("format pdf: %v", err)
+	}
+	if err := declaration.Write(&bytes.Buffer{}, r, "html", "de"); !errors.Is(err, declaration.ErrLanguage) {
+		t.Errorf("language de: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := declaration.Write(&buf, &scanner.Report{}, "md", "sv"); err != nil || !strings.Contains(buf.String(), "lagrar ingenting") {
+		t.Errorf("empty report: %v %q", err, buf.String())
+	}
+}

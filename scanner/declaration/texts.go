@@ -1,0 +1,83 @@
+package declaration
+
+import "github.com/crumbhq/crumb/scanner"
+
+// texts holds the declaration's fixed wording by language.
+var texts = map[string]map[string]string{
+	"sv": {
+		"title":          "Cookies och lagring på webbplatsen",
+		"scanned":        "Förteckningen bygger på en genomsökning av %s den %s.",
+		"name":           "Namn",
+		"provider":       "Leverantör",
+		"purpose":        "Syfte",
+		"lifetime":       "Lagringstid",
+		"kind":           "Typ",
+		"party":          "Part",
+		"no_purpose":     "Syftet är ännu inte fastställt.",
+		"first":          "Första part",
+		"third":          "Tredje part",
+		"unknown":        "Okänd",
+		"cookie":         "Cookie",
+		"local":          "Lokal lagring",
+		"session":        "Sessionslagring",
+		"indexeddb":      "IndexedDB",
+		"empty":          "Webbplatsen lagrar ingenting i din webbläsare.",
+		"necessary":      "Nödvändiga",
+		"necessary.d":    "Krävs för att webbplatsen och tjänster du själv begär ska fungera. De används utan samtycke.",
+		"analytics":      "Statistik",
+		"analytics.d":    "Hjälper oss att förstå hur webbplatsen används. De används bara om du samtycker.",
+		"marketing":      "Marknadsföring",
+		"marketing.d":    "Används för annonser och för att känna igen dig på andra webbplatser. De används bara om du samtycker.",
+		"unclassified":   "Ännu inte klassificerade",
+		"unclassified.d": "Vi har ännu inte fastställt syftet med dessa.",
+	},
+	"en": {
+		"title":          "Cookies and storage on this website",
+		"scanned":        "This list is based on a scan of %s on %s.",
+		"name":           "Name",
+		"provider":       "Provider",
+		"purpose":        "Purpose",
+		"lifetime":       "Lifetime",
+		"kind":           "Type",
+		"party":          "Party",
+		"no_purpose":     "Purpose not yet established.",
+		"first":          "First party",
+		"third":          "Third party",
+		"unknown":        "Unknown",
+		"cookie":         "Cookie",
+		"local":          "Local storage",
+		"session":        "Session storage",
+		"indexeddb":      "IndexedDB",
+		"empty":          "This website stores nothing in your browser.",
+		"necessary":      "Necessary",
+		"necessary.d":    "Needed for the website and for services you ask for to work. They are used without consent.",
+		"analytics":      "Statistics",
+		"analytics.d":    "Help us understand how the website is used. They are used only if you consent.",
+		"marketing":      "Marketing",
+		"marketing.d":    "Used for advertising and to recognise you on other websites. They are used only if you consent.",
+		"unclassified":   "Not yet classified",
+		"unclassified.d": "We have not yet established what these are for.",
+	},
+}
+
+func kindText(t map[string]string, k scanner.Kind) string {
+	switch k {
+	case scanner.LocalStorage:
+		return t["local"]
+	case scanner.SessionStorage:
+		return t["session"]
+	case scanner.IndexedDB:
+		return t["indexeddb"]
+	}
+	return t["cookie"]
+}
+
+func partyText(t map[string]string, p scanner.Party) string {
+	switch p {
+	case scanner.FirstParty:
+		return t["first"]
+	case scanner.ThirdParty:
+		return t["third"]
+	}
+	return t["unknown"]
+}
