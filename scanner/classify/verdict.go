@@ -80,7 +80,7 @@ func (c *Classifier) byDomain(q Query, domain, setter string) (scanner.Classific
 		Provider:   tr.Provider,
 		Confidence: scanner.ConfidenceMedium,
 		Source:     scanner.SourceDomain,
-		Reason:     fmt.Sprintf("%s, a %s domain of %s (source: %s); the name itself is not in the knowledge base", how, tr.Category, tr.Provider, tr.Source),
+		Reason:     fmt.Sprintf("%s, a domain of %s, which serves %s (source: %s); the name itself is not in the knowledge base", how, tr.Provider, tr.Category, tr.Source),
 		Rule:       "domain:" + tr.Domain,
 	}, true
 }
