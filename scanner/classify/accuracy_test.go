@@ -153,7 +153,7 @@ func BenchmarkAccuracy(b *testing.B) {
 	b.ReportMetric(100*a.unclassifiedRate(), "%unclassified")
 	b.ReportMetric(float64(len(a.fatal)), "trackers-called-necessary")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/item")
-	fmt.Printf("\naccuracy %.1f%% (%d/%d), unclassified %.1f%% over %d labelled items\n%s\n",
+	b.Logf("accuracy %.1f%% (%d/%d), unclassified %.1f%% over %d labelled items\n%s",
 		100*a.rate(), a.correct, a.total, 100*a.unclassifiedRate(), a.total, a.matrix())
 }
 
