@@ -10,35 +10,69 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// recordScript appends one decision atomically. It is idempotent by event
-// id: if the record key exists it returns {0, stored JSON} and writes
-// nothing, so a resent command (go-redis retries a command whose reply was
-// lost) or a client retry never duplicates.
+// recordScript appends a batch of decisions of one site and one day
+// atomically. Each decision is idempotent by event id: SET … NX GET both
+// writes the record and, if the event is already recorded, returns the
+// stored JSON and writes nothing, so a resent command (go-redis retries a
+// command whose reply was lost) or a client retry never duplicates. The
+// day's proof-log entries and counters are written once per batch.
 //
-// KEYS: 1 record, 2 banner, 3 consent named by the request (or a dummy),
-// 4 consent under the new id, 5 log of the day, 6 counters of the day.
-// ARGV: 1 record JSON after the consent id, 2 consent id named ("" none),
-// 3 new consent id, 4 event id, 5 time (ms), 6 record expiry (ms),
-// 7 retention (ms), 8 day keys' expiry (ms), 9… counter fields.
-// Returns {1, consent id}, {0, stored JSON} or {-1} for an unknown banner.
+// KEYS: 1 log of the day, 2 counters of the day, then 4 per decision:
+// record, banner, consent named by the request (or any key of the site),
+// consent under the new id.
+// ARGV: 1 number of decisions, 2 expiry of the day keys (ms), then 8 per
+// decision: record JSON after the consent id, consent id named ("" none),
+// new consent id, event id, time (ms), record expiry (ms), retention (ms),
+// counter fields separated by spaces.
+// Returns per decision {1, consent id}, {0, stored JSON} or {-1} for an
+// unknown banner.
 var recordScript = redis.NewScript(`
-local old = redis.call('GET', KEYS[1])
-if old then return {0, old} end
-if redis.call('EXISTS', KEYS[2]) == 0 then return {-1} end
-local now, del = tonumber(ARGV[5]), tonumber(ARGV[6])
-local id, ckey = ARGV[3], KEYS[4]
-if ARGV[2] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then id, ckey = ARGV[2], KEYS[3] end
-redis.call('SET', KEYS[1], '{"consent_id":"' .. id .. ARGV[1], 'PXAT', del)
-redis.call('ZREMRANGEBYSCORE', ckey, '-inf', '(' .. (now - tonumber(ARGV[7])))
-redis.call('ZADD', ckey, now, ARGV[4])
-if redis.call('PEXPIRETIME', ckey) < del then redis.call('PEXPIREAT', ckey, del) end
-local bexp = redis.call('PEXPIRETIME', KEYS[2])
-if bexp >= 0 and bexp < del then redis.call('PEXPIREAT', KEYS[2], del + 86400000) end
-redis.call('ZADD', KEYS[5], now, ARGV[4])
-redis.call('PEXPIREAT', KEYS[5], ARGV[8])
-for i = 9, #ARGV do redis.call('HINCRBY', KEYS[6], ARGV[i], 1) end
-redis.call('PEXPIREAT', KEYS[6], ARGV[8])
-return {1, id}
+local n = tonumber(ARGV[1])
+local out, banners, bannerKeep, logArgs, counts = {}, {}, {}, {}, {}
+for i = 1, n do
+  local k, a = 2 + 4 * (i - 1), 2 + 8 * (i - 1)
+  local bkey = KEYS[k + 2]
+  if banners[bkey] == nil then banners[bkey] = redis.call('EXISTS', bkey) == 1 end
+  if not banners[bkey] then
+    out[i] = {-1}
+  else
+    local id, ckey, existing = ARGV[a + 3], KEYS[k + 4], false
+    if ARGV[a + 2] ~= '' and redis.call('EXISTS', KEYS[k + 3]) == 1 then
+      id, ckey, existing = ARGV[a + 2], KEYS[k + 3], true
+    end
+    local del = tonumber(ARGV[a + 6])
+    local old = redis.call('SET', KEYS[k + 1], '{"consent_id":"' .. id .. ARGV[a + 1], 'PXAT', del, 'NX', 'GET')
+    if old then
+      out[i] = {0, old}
+    else
+      local now = tonumber(ARGV[a + 5])
+      if existing then
+        redis.call('ZREMRANGEBYSCORE', ckey, '-inf', '(' .. (now - tonumber(ARGV[a + 7])))
+        redis.call('ZADD', ckey, now, ARGV[a + 4])
+        redis.call('PEXPIREAT', ckey, del, 'GT')
+      else
+        redis.call('ZADD', ckey, now, ARGV[a + 4])
+        redis.call('PEXPIREAT', ckey, del)
+      end
+      logArgs[#logArgs + 1] = now
+      logArgs[#logArgs + 1] = ARGV[a + 4]
+      for f in string.gmatch(ARGV[a + 8], '%S+') do counts[f] = (counts[f] or 0) + 1 end
+      if (bannerKeep[bkey] or 0) < del then bannerKeep[bkey] = del end
+      out[i] = {1, id}
+    end
+  end
+end
+if #logArgs > 0 then
+  redis.call('ZADD', KEYS[1], unpack(logArgs))
+  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+  for f, c in pairs(counts) do redis.call('HINCRBY', KEYS[2], f, c) end
+  redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+  for bkey, del in pairs(bannerKeep) do
+    local t = redis.call('PEXPIRETIME', bkey)
+    if t >= 0 and t < del then redis.call('PEXPIREAT', bkey, del + 86400000) end
+  end
+end
+return out
 `)
 
 // jsonHead is how every record's JSON starts: the consent id comes first so
@@ -47,11 +81,13 @@ const jsonHead = `{"consent_id":"`
 
 // pending is a decision waiting for its batch.
 type pending struct {
-	keys []string
-	args []any
-	res  []any
-	err  error
-	done chan struct{}
+	site, day string
+	dayExpiry int64 // ms
+	keys      [4]string
+	args      [8]any
+	res       []any
+	err       error
+	done      chan struct{}
 }
 
 // Record implements store.ConsentStore. The decision joins the next
@@ -63,25 +99,29 @@ func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, boo
 	if err != nil {
 		return store.Record{}, false, fmt.Errorf("record: %w", err)
 	}
-	rest := string(body[len(jsonHead):])
-	day := store.Day(d.RecordedAt)
 	named := d.ConsentID
 	if named == "" {
 		named = d.NewConsentID // a key in the slot that the script never reads
 	}
-	p := &pending{
-		keys: []string{
-			recordKey(d.Site, d.EventID), bannerKey(d.Site, d.Banner), consentKey(d.Site, named),
-			consentKey(d.Site, d.NewConsentID), logKey(d.Site, day), aggKey(d.Site, day),
-		},
-		args: make([]any, 0, 9+len(d.Categories)),
-		done: make(chan struct{}),
-	}
-	p.args = append(p.args, rest, d.ConsentID, d.NewConsentID, d.EventID, d.RecordedAt.UnixMilli(),
-		d.DeleteAt().UnixMilli(), d.Retention.Milliseconds(), store.DayEnd(d.RecordedAt).Add(d.Retention).UnixMilli(),
-		actionField(d.Action))
+	var fields strings.Builder
+	fields.WriteString(actionField(d.Action))
 	for c, g := range d.Categories {
-		p.args = append(p.args, categoryField(c, g))
+		fields.WriteByte(' ')
+		fields.WriteString(categoryField(c, g))
+	}
+	p := &pending{
+		site:      d.Site,
+		day:       store.Day(d.RecordedAt),
+		dayExpiry: store.DayEnd(d.RecordedAt).Add(d.Retention).UnixMilli(),
+		keys: [4]string{
+			recordKey(d.Site, d.EventID), bannerKey(d.Site, d.Banner),
+			consentKey(d.Site, named), consentKey(d.Site, d.NewConsentID),
+		},
+		args: [8]any{
+			string(body[len(jsonHead):]), d.ConsentID, d.NewConsentID, d.EventID, d.RecordedAt.UnixMilli(),
+			d.DeleteAt().UnixMilli(), d.Retention.Milliseconds(), fields.String(),
+		},
+		done: make(chan struct{}),
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
@@ -108,17 +148,17 @@ func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, boo
 	if p.err != nil {
 		return store.Record{}, false, fmt.Errorf("record: %w", p.err)
 	}
-	return decodeResult(p.res, rec, rest)
+	return decodeResult(p.res, rec)
 }
 
-// decodeResult turns the script's answer into the record.
-func decodeResult(res []any, rec store.Record, rest string) (store.Record, bool, error) {
+// decodeResult turns the script's answer for one decision into the record.
+func decodeResult(res []any, rec store.Record) (store.Record, bool, error) {
 	code, _ := res[0].(int64)
-	switch code {
-	case 1:
+	switch {
+	case code == 1 && len(res) == 2:
 		rec.ConsentID, _ = res[1].(string)
 		return rec, true, nil
-	case 0:
+	case code == 0 && len(res) == 2:
 		stored, _ := res[1].(string)
 		var old store.Record
 		if err := json.Unmarshal([]byte(stored), &old); err != nil {
@@ -131,8 +171,9 @@ func decodeResult(res []any, rec store.Record, rest string) (store.Record, bool,
 }
 
 // commitLoop takes decisions off the queue and sends all that are waiting,
-// up to MaxBatch, as one pipeline: while one batch is on the wire the next
-// one gathers, so the wait is bounded by one round trip.
+// up to MaxBatch, in one pipelined round trip: while one batch is on the
+// wire the next gathers, so no decision waits longer than one round trip
+// for its batch to leave.
 func (s *Store) commitLoop() {
 	batch := make([]*pending, 0, s.opts.MaxBatch)
 	for p := range s.queue {
@@ -153,58 +194,96 @@ func (s *Store) commitLoop() {
 	}
 }
 
-// commit runs one batch. Decisions whose caller has given up are still
-// sent (they may already be acknowledged to nobody, but a retry finds
-// them); the pipeline has its own deadline.
+// group is the decisions of one site and day: one script call.
+type group struct {
+	site, day string
+	expiry    int64
+	items     []*pending
+}
+
+// commit runs one batch as one script call per site and day (a site's
+// keys share a cluster slot), all in one pipeline.
 func (s *Store) commit(batch []*pending) {
+	var groups []*group
+	for _, p := range batch {
+		var g *group
+		for _, h := range groups {
+			if h.site == p.site && h.day == p.day {
+				g = h
+				break
+			}
+		}
+		if g == nil {
+			g = &group{site: p.site, day: p.day}
+			groups = append(groups, g)
+		}
+		g.expiry = max(g.expiry, p.dayExpiry)
+		g.items = append(g.items, p)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.OpTimeout)
 	defer cancel()
-	err := s.exec(ctx, batch)
+	err := s.exec(ctx, groups)
 	if err != nil && isNoScript(err) {
 		// The server lost its scripts (restart, failover, SCRIPT FLUSH):
 		// load them and resend; the script is idempotent.
 		if lerr := loadScript(ctx, s.c, recordScript); lerr == nil {
-			err = s.exec(ctx, batch)
+			err = s.exec(ctx, groups)
 		}
 	}
 	for _, p := range batch {
-		if p.err == nil && err != nil {
+		if p.err == nil && p.res == nil {
 			p.err = unavailable(err)
+			if p.err == nil {
+				p.err = fmt.Errorf("%w: no reply", store.ErrUnavailable)
+			}
 		}
 		close(p.done)
 	}
 }
 
-// exec sends the batch as one pipeline of EVALSHA and stores each answer.
-func (s *Store) exec(ctx context.Context, batch []*pending) error {
-	cmds := make([]*redis.Cmd, len(batch))
+// exec sends one EVALSHA per group in one pipeline and hands each decision
+// its answer.
+func (s *Store) exec(ctx context.Context, groups []*group) error {
+	cmds := make([]*redis.Cmd, len(groups))
 	_, err := s.c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, p := range batch {
-			cmds[i] = recordScript.EvalSha(ctx, pipe, p.keys, p.args...)
+		for i, g := range groups {
+			keys := make([]string, 2, 2+4*len(g.items))
+			keys[0], keys[1] = logKey(g.site, g.day), aggKey(g.site, g.day)
+			args := make([]any, 2, 2+8*len(g.items))
+			args[0], args[1] = len(g.items), g.expiry
+			for _, p := range g.items {
+				keys = append(keys, p.keys[:]...)
+				args = append(args, p.args[:]...)
+			}
+			cmds[i] = recordScript.EvalSha(ctx, pipe, keys, args...)
 		}
 		return nil
 	})
-	for i, p := range batch {
-		p.res, p.err = nil, nil
+	noScript := false
+	for i, g := range groups {
 		res, cerr := cmds[i].Slice()
-		switch {
-		case cerr != nil:
-			p.err = unavailable(cerr)
-		case len(res) == 0:
-			p.err = fmt.Errorf("%w: empty script reply", store.ErrUnavailable)
-		default:
-			p.res = res
+		for j, p := range g.items {
+			p.res, p.err = nil, nil
+			switch {
+			case cerr != nil:
+				p.err = unavailable(cerr)
+				noScript = noScript || isNoScript(cerr)
+			case j >= len(res):
+				p.err = fmt.Errorf("%w: short script reply", store.ErrUnavailable)
+			default:
+				r, ok := res[j].([]any)
+				if !ok || len(r) == 0 {
+					p.err = fmt.Errorf("%w: bad script reply", store.ErrUnavailable)
+				} else {
+					p.res = r
+				}
+			}
 		}
 	}
-	if err != nil {
-		return err
+	if noScript {
+		return fmt.Errorf("%w: NOSCRIPT", store.ErrUnavailable)
 	}
-	for _, p := range batch {
-		if p.err != nil && isNoScript(p.err) {
-			return p.err
-		}
-	}
-	return nil
+	return err
 }
 
 func isNoScript(err error) bool {
