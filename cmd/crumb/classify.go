@@ -20,7 +20,8 @@ const classifyUsage = `usage: crumb classify [flags] < names
 
 Reads cookie and web-storage names from standard input and prints one JSON
 verdict per input line (NDJSON): category, provider, purpose (sv, en),
-confidence, the rule that matched and the reason.
+confidence, the rule that matched, the reason, and for knowledge-base
+matches the typical lifetime and the vendor documentation.
 
 Each input line is either
   NAME[<TAB>DOMAIN[<TAB>SETTER-URL]]
@@ -87,6 +88,10 @@ type verdict struct {
 	Domain string       `json:"domain,omitempty"`
 	SetBy  string       `json:"set_by,omitempty"`
 	scanner.Classification
+	// Lifetime is the typical lifetime the knowledge base records ("2y",
+	// "session", "persistent"); empty when no entry matched.
+	Lifetime      string `json:"typical_lifetime,omitempty"`
+	Documentation string `json:"documentation,omitempty"` // the entry's source URL
 }
 
 const maxLine = 1 << 20
@@ -114,7 +119,14 @@ func classifyStream(ctx context.Context, c *classify.Classifier, in io.Reader, o
 			return usagef("classify: stdin line %d: %v", line, err)
 		}
 		q.SiteDomain = site
-		v := verdict{Line: line, Name: q.Name, Kind: q.Kind, Domain: q.Domain, SetBy: q.SetBy, Classification: c.Classify(q)}
+		cl, entry := c.ClassifyEntry(q)
+		v := verdict{Line: line, Name: q.Name, Kind: q.Kind, Domain: q.Domain, SetBy: q.SetBy, Classification: cl}
+		if entry != nil && entry.Lifetime != (classify.Lifetime{}) {
+			v.Lifetime = entry.Lifetime.String()
+		}
+		if entry != nil {
+			v.Documentation = entry.Source
+		}
 		if err := enc.Encode(v); err != nil {
 			return fmt.Errorf("classify: write: %w", err)
 		}

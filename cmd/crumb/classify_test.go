@@ -30,6 +30,8 @@ type classifyLine struct {
 	Name   string `json:"name"`
 	Domain string `json:"domain"`
 	scanner.Classification
+	Lifetime      string `json:"typical_lifetime"`
+	Documentation string `json:"documentation"`
 }
 
 func decodeVerdicts(t *testing.T, out string) []classifyLine {
@@ -84,7 +86,7 @@ func TestClassifyCommand(t *testing.T) {
 			t.Errorf("verdict %d: %+v, want line %d %s %s/%s", i, v, w.line, w.name, w.cat, w.src)
 		}
 	}
-	if vs[0].Purpose["sv"] == "" || vs[0].Purpose["en"] == "" || vs[0].Provider != "Google Analytics" {
+	if vs[0].Purpose["sv"] == "" || vs[0].Purpose["en"] == "" || vs[0].Provider != "Google Analytics" || vs[0].Lifetime != "2y" || !strings.HasPrefix(vs[0].Documentation, "https://") {
 		t.Errorf("_ga verdict lacks provider or purposes: %+v", vs[0])
 	}
 	if vs[4].Justification == "" {

@@ -12,8 +12,17 @@ import (
 // Classify returns the verdict for one item. It never fails: an item no
 // rule covers is Unclassified, with the reason.
 func (c *Classifier) Classify(q Query) scanner.Classification {
+	v, _ := c.ClassifyEntry(q)
+	return v
+}
+
+// ClassifyEntry is Classify that also returns the knowledge-base entry or
+// override behind the verdict (nil for tracker-domain, heuristic and
+// unclassified verdicts), for its typical lifetime and source. The entry
+// must not be modified.
+func (c *Classifier) ClassifyEntry(q Query) (scanner.Classification, *Entry) {
 	if q.Name == "" {
-		return unclassified("the item has no name")
+		return unclassified("the item has no name"), nil
 	}
 	q.Party = party(q)
 	t := target{kind: q.Kind}
@@ -24,10 +33,10 @@ func (c *Classifier) Classify(q Query) scanner.Classification {
 		}
 	}
 	if e, _ := c.overrides.exactMatch(q.Name, t); e != nil {
-		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override")
+		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override"), e
 	}
 	if e := c.overrides.patternMatch(q.Name, t); e != nil {
-		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override")
+		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override"), e
 	}
 	if e, folded := c.kb.exactMatch(q.Name, t); e != nil {
 		v := fromEntry(e, q, scanner.SourceExact, "exact name")
@@ -35,18 +44,18 @@ func (c *Classifier) Classify(q Query) scanner.Classification {
 			v.Confidence = scanner.ConfidenceMedium
 			v.Reason += fmt.Sprintf(" (the knowledge base spells it %s)", e.Name)
 		}
-		return v
+		return v, e
 	}
 	if e := c.kb.patternMatch(q.Name, t); e != nil {
-		return fromEntry(e, q, scanner.SourcePattern, "name pattern")
+		return fromEntry(e, q, scanner.SourcePattern, "name pattern"), e
 	}
 	if v, ok := c.byDomain(q, domain, setter); ok {
-		return v
+		return v, nil
 	}
 	if v, ok := heuristic(q); ok {
-		return v
+		return v, nil
 	}
-	return unclassified("no knowledge-base entry, tracker domain or name rule matches this item")
+	return unclassified("no knowledge-base entry, tracker domain or name rule matches this item"), nil
 }
 
 // ClassifyReport sets the Classification of every item in r.
