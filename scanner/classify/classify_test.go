@@ -95,6 +95,21 @@ func TestKnowledgeBase(t *testing.T) {
 			t.Errorf("%s %s: already listed at %s", e.Origin, e.Name, prev)
 		}
 		seen[key] = e.Origin
+		// A name listed by two vendors must be tied to a domain in all but
+		// one of them, or the second entry silently never applies.
+		if len(e.Domains) == 0 {
+			kinds := []scanner.Kind{e.Kind}
+			if e.Kind == "" {
+				kinds = []scanner.Kind{scanner.Cookie, scanner.LocalStorage, scanner.SessionStorage}
+			}
+			for _, k := range kinds {
+				open := e.Name + "|" + string(k) + "|any-domain"
+				if prev, dup := seen[open]; dup {
+					t.Errorf("%s %s: also listed without a domain at %s", e.Origin, e.Name, prev)
+				}
+				seen[open] = e.Origin
+			}
+		}
 	}
 	// Every platform issue 5 names has entries.
 	for _, p := range []string{"Google Analytics", "Google Ads and DoubleClick", "YouTube", "Google reCAPTCHA",
