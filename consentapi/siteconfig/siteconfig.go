@@ -64,6 +64,8 @@ type Site struct {
 	Theme            widget.Theme                 `yaml:"theme"`
 	Texts            map[string]map[string]string `yaml:"texts"` // language → text key → text
 	Categories       []Category                   `yaml:"categories"`
+	// Scan says when and how the site is rescanned (scan.go).
+	Scan Scan `yaml:"scan"`
 }
 
 // Category is one purpose a visitor can grant or refuse.

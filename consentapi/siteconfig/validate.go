@@ -107,6 +107,7 @@ func (c *checker) checkSite(s *Site) {
 	}
 	c.texts(s)
 	c.categories(s)
+	c.scan(s)
 	for i, g := range s.GPC {
 		switch {
 		case g == "necessary":
