@@ -11,9 +11,10 @@ import "github.com/crumbhq/crumb/consentapi/store"
 //	crumb:{site}:r:{event_id}     string  the record's JSON; expires with the record (its
 //	                                      retention). Doubles as the event-id index that
 //	                                      makes decisions idempotent.
-//	crumb:{site}:c:{consent_id}   zset    a consent's history: event ids scored by time;
-//	                                      expires with its newest record. Members older
-//	                                      than the retention are trimmed on each append.
+//	crumb:{site}:c:{consent_id}   string  a consent's history: "ms:event_id" tokens,
+//	                                      oldest first, separated by spaces; expires
+//	                                      with its newest record. Tokens past the
+//	                                      retention are dropped on each append.
 //	crumb:{site}:log:{day}        zset    the proof log of a day: event ids scored by
 //	                                      time; expires at the end of the day plus the
 //	                                      retention.

@@ -20,11 +20,11 @@ const proofBatch = 500
 const maxDays = 1000
 
 // eraseScript deletes a consent's records and log entries if its history
-// still has the expected size (else -1: the caller reads it again).
-// KEYS: 1 consent, then n record keys, then n log keys. ARGV: 1 expected
-// size, then the n event ids.
+// is still what the caller read (else -1: the caller reads it again).
+// KEYS: 1 consent, then n record keys, then n log keys. ARGV: 1 the
+// history read, then the n event ids.
 var eraseScript = redis.NewScript(`
-if redis.call('ZCARD', KEYS[1]) ~= tonumber(ARGV[1]) then return -1 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local n = #ARGV - 1
 for i = 1, n do
   redis.call('DEL', KEYS[1 + i])
@@ -66,9 +66,13 @@ func (s *Store) timeout(ctx context.Context) (context.Context, context.CancelFun
 func (s *Store) Consent(ctx context.Context, site, consentID string) ([]store.Record, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	evs, err := s.c.ZRange(ctx, consentKey(site, consentID), 0, -1).Result()
-	if err != nil {
+	hist, err := s.c.Get(ctx, consentKey(site, consentID)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("consent: %w", unavailable(err))
+	}
+	var evs []string
+	for _, t := range parseHistory(hist) {
+		evs = append(evs, t.event)
 	}
 	recs, err := s.records(ctx, site, evs)
 	if err != nil {
@@ -108,28 +112,49 @@ func (s *Store) records(ctx context.Context, site string, evs []string) ([]store
 	return recs, nil
 }
 
+// historyEntry is one event of a consent's history string.
+type historyEntry struct {
+	at    time.Time
+	event string
+}
+
+// parseHistory reads a consent key's value: "ms:event" tokens separated by
+// spaces, oldest first.
+func parseHistory(v string) []historyEntry {
+	var out []historyEntry
+	for _, tok := range strings.Fields(v) {
+		ms, ev, ok := strings.Cut(tok, ":")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if ok && err == nil {
+			out = append(out, historyEntry{at: time.UnixMilli(n), event: ev})
+		}
+	}
+	return out
+}
+
 // Erase implements store.ConsentStore.
 func (s *Store) Erase(ctx context.Context, site, consentID string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	ck := consentKey(site, consentID)
 	for range 5 {
-		zs, err := s.c.ZRangeWithScores(ctx, ck, 0, -1).Result()
+		hist, err := s.c.Get(ctx, ck).Result()
+		if errors.Is(err, redis.Nil) {
+			return fmt.Errorf("erase: %w", store.ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("erase: %w", unavailable(err))
 		}
-		if len(zs) == 0 {
-			return fmt.Errorf("erase: %w", store.ErrNotFound)
-		}
-		keys := make([]string, 1, 1+2*len(zs))
+		entries := parseHistory(hist)
+		keys := make([]string, 1, 1+2*len(entries))
 		keys[0] = ck
-		args := []any{len(zs)}
-		for _, z := range zs {
-			keys = append(keys, recordKey(site, z.Member.(string)))
-			args = append(args, z.Member)
+		args := []any{hist}
+		for _, e := range entries {
+			keys = append(keys, recordKey(site, e.event))
+			args = append(args, e.event)
 		}
-		for _, z := range zs {
-			keys = append(keys, logKey(site, store.Day(time.UnixMilli(int64(z.Score)))))
+		for _, e := range entries {
+			keys = append(keys, logKey(site, store.Day(e.at)))
 		}
 		n, err := eraseScript.Run(ctx, s.c, keys, args...).Int()
 		if err != nil {

@@ -21,11 +21,12 @@ import (
 // record, banner, consent named by the request (or any key of the site),
 // consent under the new id.
 // ARGV: 1 number of decisions, 2 expiry of the day keys (ms), then 8 per
-// decision: record JSON after the consent id, consent id named ("" none),
-// new consent id, event id, time (ms), record expiry (ms), retention (ms),
+// decision: the record JSON (whole, with the new id, when no id is named;
+// else what follows the consent id), consent id named ("" none), new
+// consent id, event id, time (ms), record expiry (ms), retention (ms),
 // counter fields separated by spaces.
-// Returns per decision {1, consent id}, {0, stored JSON} or {-1} for an
-// unknown banner.
+// Returns per decision 1 (recorded under the new id), 2 (recorded under
+// the named id), the stored JSON (a replay) or -1 (unknown banner).
 var recordScript = redis.NewScript(`
 local n = tonumber(ARGV[1])
 local out, banners, bannerKeep, logArgs, counts = {}, {}, {}, {}, {}
@@ -34,31 +35,40 @@ for i = 1, n do
   local bkey = KEYS[k + 2]
   if banners[bkey] == nil then banners[bkey] = redis.call('EXISTS', bkey) == 1 end
   if not banners[bkey] then
-    out[i] = {-1}
+    out[i] = -1
   else
-    local id, ckey, existing = ARGV[a + 3], KEYS[k + 4], false
-    if ARGV[a + 2] ~= '' and redis.call('EXISTS', KEYS[k + 3]) == 1 then
-      id, ckey, existing = ARGV[a + 2], KEYS[k + 3], true
-    end
-    local del = tonumber(ARGV[a + 6])
-    local old = redis.call('SET', KEYS[k + 1], '{"consent_id":"' .. id .. ARGV[a + 1], 'PXAT', del, 'NX', 'GET')
-    if old then
-      out[i] = {0, old}
-    else
-      local now = tonumber(ARGV[a + 5])
-      if existing then
-        redis.call('ZREMRANGEBYSCORE', ckey, '-inf', '(' .. (now - tonumber(ARGV[a + 7])))
-        redis.call('ZADD', ckey, now, ARGV[a + 4])
-        redis.call('PEXPIREAT', ckey, del, 'GT')
-      else
-        redis.call('ZADD', ckey, now, ARGV[a + 4])
-        redis.call('PEXPIREAT', ckey, del)
+    local named, now, del = ARGV[a + 2], tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+    local token = ARGV[a + 5] .. ':' .. ARGV[a + 4]
+    local old
+    if named ~= '' and redis.call('EXISTS', KEYS[k + 3]) == 1 then
+      old = redis.call('SET', KEYS[k + 1], '{"consent_id":"' .. named .. ARGV[a + 1], 'PXAT', del, 'NX', 'GET')
+      if not old then
+        -- Append to the history, dropping events past their retention.
+        local cutoff, kept = now - tonumber(ARGV[a + 7]), {}
+        for t in string.gmatch(redis.call('GET', KEYS[k + 3]), '%S+') do
+          if tonumber(string.match(t, '^%d+')) >= cutoff then kept[#kept + 1] = t end
+        end
+        kept[#kept + 1] = token
+        redis.call('SET', KEYS[k + 3], table.concat(kept, ' '), 'KEEPTTL')
+        redis.call('PEXPIREAT', KEYS[k + 3], del, 'GT')
+        out[i] = 2
       end
+    else
+      local rec = ARGV[a + 1]
+      if named ~= '' then rec = '{"consent_id":"' .. ARGV[a + 3] .. rec end
+      old = redis.call('SET', KEYS[k + 1], rec, 'PXAT', del, 'NX', 'GET')
+      if not old then
+        redis.call('SET', KEYS[k + 4], token, 'PXAT', del)
+        out[i] = 1
+      end
+    end
+    if old then
+      out[i] = old
+    else
       logArgs[#logArgs + 1] = now
       logArgs[#logArgs + 1] = ARGV[a + 4]
       for f in string.gmatch(ARGV[a + 8], '%S+') do counts[f] = (counts[f] or 0) + 1 end
       if (bannerKeep[bkey] or 0) < del then bannerKeep[bkey] = del end
-      out[i] = {1, id}
     end
   end
 end
@@ -85,7 +95,7 @@ type pending struct {
 	dayExpiry int64 // ms
 	keys      [4]string
 	args      [8]any
-	res       []any
+	res       any
 	err       error
 	done      chan struct{}
 }
@@ -99,9 +109,10 @@ func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, boo
 	if err != nil {
 		return store.Record{}, false, fmt.Errorf("record: %w", err)
 	}
-	named := d.ConsentID
+	named, value := d.ConsentID, string(body[len(jsonHead):])
 	if named == "" {
 		named = d.NewConsentID // a key in the slot that the script never reads
+		value = jsonHead + d.NewConsentID + value
 	}
 	var fields strings.Builder
 	fields.WriteString(actionField(d.Action))
@@ -118,7 +129,7 @@ func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, boo
 			consentKey(d.Site, named), consentKey(d.Site, d.NewConsentID),
 		},
 		args: [8]any{
-			string(body[len(jsonHead):]), d.ConsentID, d.NewConsentID, d.EventID, d.RecordedAt.UnixMilli(),
+			value, d.ConsentID, d.NewConsentID, d.EventID, d.RecordedAt.UnixMilli(),
 			d.DeleteAt().UnixMilli(), d.Retention.Milliseconds(), fields.String(),
 		},
 		done: make(chan struct{}),
@@ -148,25 +159,30 @@ func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, boo
 	if p.err != nil {
 		return store.Record{}, false, fmt.Errorf("record: %w", p.err)
 	}
-	return decodeResult(p.res, rec)
+	return decodeResult(p.res, d)
 }
 
 // decodeResult turns the script's answer for one decision into the record.
-func decodeResult(res []any, rec store.Record) (store.Record, bool, error) {
-	code, _ := res[0].(int64)
-	switch {
-	case code == 1 && len(res) == 2:
-		rec.ConsentID, _ = res[1].(string)
-		return rec, true, nil
-	case code == 0 && len(res) == 2:
-		stored, _ := res[1].(string)
+func decodeResult(res any, d store.Decision) (store.Record, bool, error) {
+	rec := d.Record
+	switch v := res.(type) {
+	case int64:
+		switch v {
+		case 1:
+			rec.ConsentID = d.NewConsentID
+			return rec, true, nil
+		case 2:
+			return rec, true, nil
+		}
+		return store.Record{}, false, store.ErrUnknownBanner
+	case string:
 		var old store.Record
-		if err := json.Unmarshal([]byte(stored), &old); err != nil {
+		if err := json.Unmarshal([]byte(v), &old); err != nil {
 			return store.Record{}, false, fmt.Errorf("record: decode stored record: %w", err)
 		}
 		return old, false, nil
 	default:
-		return store.Record{}, false, store.ErrUnknownBanner
+		return store.Record{}, false, fmt.Errorf("%w: bad script reply %T", store.ErrUnavailable, res)
 	}
 }
 
@@ -271,12 +287,7 @@ func (s *Store) exec(ctx context.Context, groups []*group) error {
 			case j >= len(res):
 				p.err = fmt.Errorf("%w: short script reply", store.ErrUnavailable)
 			default:
-				r, ok := res[j].([]any)
-				if !ok || len(r) == 0 {
-					p.err = fmt.Errorf("%w: bad script reply", store.ErrUnavailable)
-				} else {
-					p.res = r
-				}
+				p.res = res[j]
 			}
 		}
 	}
