@@ -45,11 +45,11 @@ func main() {
 
 // options are the load test's settings.
 type options struct {
-	conns    int
-	duration time.Duration
-	rounds   int
-	redisURL string
-	config   string
+	conns      int
+	duration   time.Duration
+	rounds     int
+	redisURL   string
+	config     string
 	site       string
 	cpuProfile string
 	committers int
