@@ -122,7 +122,7 @@ func open(tb testing.TB, ctx context.Context, url string) {
 func click(tb testing.TB, ctx context.Context, el string) {
 	tb.Helper()
 	waitJS(tb, ctx, el)
-	r := eval[[]float64](tb, ctx, `(() => { const r = (`+el+`).getBoundingClientRect(); return [r.x + r.width/2, r.y + r.height/2, r.width, r.height] })()`)
+	r := eval[[]float64](tb, ctx, `(() => { (`+el+`).scrollIntoView({block: 'nearest'}); const r = (`+el+`).getBoundingClientRect(); return [r.x + r.width/2, r.y + r.height/2, r.width, r.height] })()`)
 	if r[2] < 1 || r[3] < 1 {
 		tb.Fatalf("%s is %vx%v px: not visible", el, r[2], r[3])
 	}

@@ -94,9 +94,34 @@ func newTestSite(tb testing.TB, bundle *widget.Bundle, cfg widget.Config) *testS
 		}
 		files.ServeHTTP(w, r)
 	}))
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewServer(cors(mux))
 	tb.Cleanup(s.srv.Close)
 	return s
+}
+
+// crossOrigin serves the same site from a second origin, for a config whose
+// API is not on the page's origin.
+func (s *testSite) crossOrigin() string {
+	api := httptest.NewServer(s.srv.Config.Handler)
+	s.tb.Cleanup(api.Close)
+	return api.URL
+}
+
+// cors lets any origin call the API, as the service does for a site's
+// configured origins.
+func cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != "" {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+			if r.Method == http.MethodOptions {
+				w.Header().Set("Access-Control-Allow-Methods", "GET, POST, DELETE")
+				w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // url returns the address of a fixture page.

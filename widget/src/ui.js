@@ -35,14 +35,16 @@ function style(r) {
   else r.adoptedStyleSheets = [sheet]
 }
 
-// mount creates the host element once: first in <body> when it opens with
-// the banner, so the banner comes first in the tab order; last otherwise.
+// mount creates the host element once, as a child of <html> so that no
+// opacity, visibility or transform the page puts on <body> can reach it:
+// first when it opens with the banner, so the banner comes first in the tab
+// order and to screen readers; last otherwise.
 function mount(first) {
   if (root) return
   const host = document.createElement('crumb-consent')
   root = host.attachShadow({ mode: 'open' })
   style(root)
-  document.body[first ? 'prepend' : 'append'](host)
+  document.documentElement[first ? 'prepend' : 'append'](host)
 }
 
 export function showBanner() {
@@ -53,12 +55,17 @@ export function showBanner() {
   banner = h(
     'div',
     { class: 'b', role: 'dialog', 'aria-labelledby': 'ct', 'aria-describedby': 'cd' },
-    h('h2', { id: 'ct' }, t('title')),
-    h('p', { id: 'cd' }, t('body')),
-    gpcNote(),
-    h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
-    h('p', {}, t('withdraw', { corner: t(right() ? 'corner_right' : 'corner_left') })),
-    h('p', { class: 'm' }, t('controller', { name: cfg.name }), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
+    // The text scrolls on small screens; the buttons always stay in view.
+    h(
+      'div',
+      { class: 'bt' },
+      h('h2', { id: 'ct' }, t('title')),
+      h('p', { id: 'cd' }, t('body')),
+      gpcNote(),
+      h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
+      h('p', {}, t('withdraw', { corner: t(right() ? 'corner_right' : 'corner_left') })),
+      h('p', { class: 'm' }, t('controller', { name: cfg.name }), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
+    ),
     h('div', { class: 'bs' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), settings),
   )
   root.append(banner)
