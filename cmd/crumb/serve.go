@@ -21,6 +21,7 @@ import (
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 )
 
 const serveUsage = `usage: crumb serve [flags]
@@ -199,6 +200,8 @@ func runServe(ctx context.Context, args []string, e env) error {
 // openStore opens Redis when a URL is set, else the embedded store.
 func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.Store, string, error) {
 	if c.redisURL != "" {
+		// go-redis logs through a package-level logger; send it to ours.
+		redis.SetLogger(redisLogger{logger})
 		client, err := redisstore.Dial(c.redisURL)
 		if err != nil {
 			return nil, "", usagef("serve: %v", err)
@@ -260,6 +263,14 @@ func listenAndServe(ctx context.Context, c *serveConfig, srv *consentapi.Server,
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// redisLogger passes go-redis's own messages (reconnects, pool dial
+// failures) to the service log.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.Warn("redis client", "msg", fmt.Sprintf(format, v...))
 }
 
 // writeFileAtomic writes data to path through a rename, so a reader never
