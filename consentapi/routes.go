@@ -36,6 +36,7 @@ func (s *Server) routes() {
 	a.GET("/proofs", s.handleProofs, admin...)
 	a.GET("/consents/:id/export", s.handleConsentExport, admin...)
 	a.DELETE("/consents/:id", s.handleConsentErase, admin...)
+	s.scanRoutes(a, admin)
 
 	// Operations.
 	e.GET("/healthz", s.handleHealthz)

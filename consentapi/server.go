@@ -49,6 +49,8 @@ type Options struct {
 	Registry *prometheus.Registry
 	Logger   *slog.Logger     // default slog.Default()
 	Now      func() time.Time // default time.Now
+	// Scans connect the admin API to the scan-job queue (scan.go).
+	Scans ScanOptions
 }
 
 // Server is the consent service as an http.Handler.

@@ -83,6 +83,7 @@ func (s *Server) loadBanner(ctx context.Context, si *site, rev int) error {
 		rev = stored
 	}
 	cfg := si.cfg.Banner()
+	s.addScanTables(ctx, si, &cfg)
 	cfg.Revision = rev
 	hash, snapshot, err := BannerHash(cfg)
 	if err != nil {

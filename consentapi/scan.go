@@ -1,0 +1,224 @@
+package consentapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/crumbhq/crumb/consentapi/jobqueue"
+	"github.com/crumbhq/crumb/consentapi/schedule"
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/scandiff"
+)
+
+// ScanOptions connect the server to scheduled scans (issue 6). The scan
+// history and overrides live in the store (store.ScanStore).
+type ScanOptions struct {
+	// Enqueue puts a scan job in the queue (jobqueue.Queue.Enqueue); nil
+	// means scans cannot be started from the admin API.
+	Enqueue func(ctx context.Context, job jobqueue.Job, dedup time.Duration) (bool, error)
+	Metrics *schedule.Metrics // nil for none
+}
+
+// scanRoutes adds the scan part of the admin API to the admin group.
+func (s *Server) scanRoutes(a *echo.Group, admin []echo.MiddlewareFunc) {
+	a.POST("/scans", s.handleScanStart, admin...)
+	a.GET("/scans", s.handleScanList, admin...)
+	a.GET("/scans/latest", s.handleScanLatest, admin...)
+	a.GET("/scans/:id", s.handleScanGet, admin...)
+	a.GET("/scans/:id/diff", s.handleScanDiff, admin...)
+	a.GET("/overrides", s.handleOverrideList, admin...)
+	a.PUT("/overrides", s.handleOverridePut, admin...)
+	a.DELETE("/overrides", s.handleOverrideDelete, admin...)
+}
+
+// scans returns the store's scan history, or a 503 if it keeps none.
+func (s *Server) scans() (store.ScanStore, error) {
+	st, ok := s.store.(store.ScanStore)
+	if !ok {
+		return nil, errStatus(http.StatusServiceUnavailable, "this store keeps no scans")
+	}
+	return st, nil
+}
+
+// handleScanStart queues a scan of the site now: 202 with the job id.
+func (s *Server) handleScanStart(c echo.Context) error {
+	if s.opts.Scans.Enqueue == nil {
+		return errStatus(http.StatusServiceUnavailable, "no scan workers: run crumb with a Redis URL and `crumb worker`, or `crumb serve --workers N`")
+	}
+	si := siteOf(c)
+	settings := si.cfg.ScanSettings()
+	if err := settings.Validate(); err != nil {
+		return errStatus(http.StatusConflict, "%v", err)
+	}
+	now := s.now().UTC()
+	job := jobqueue.Job{
+		ID:   si.cfg.ID + "@manual-" + strconv.FormatInt(now.UnixMilli(), 10),
+		Site: si.cfg.ID, Reason: jobqueue.ReasonManual, ScheduledAt: now, Data: settings.Encode(),
+	}
+	if _, err := s.opts.Scans.Enqueue(c.Request().Context(), job, time.Hour); err != nil {
+		return fmt.Errorf("queue scan: %w", store.ErrUnavailable)
+	}
+	s.opts.Scans.Metrics.JobQueued(job.Site, job.Reason)
+	return c.JSON(http.StatusAccepted, map[string]string{"job": job.ID, "site": job.Site})
+}
+
+func (s *Server) handleScanList(c echo.Context) error {
+	st, err := s.scans()
+	if err != nil {
+		return err
+	}
+	runs, err := st.Scans(c.Request().Context(), siteOf(c).cfg.ID)
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []store.ScanRun{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"scans": runs})
+}
+
+func (s *Server) handleScanLatest(c echo.Context) error {
+	st, err := s.scans()
+	if err != nil {
+		return err
+	}
+	run, err := st.LatestScan(c.Request().Context(), siteOf(c).cfg.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errStatus(http.StatusNotFound, "no scan of this site yet")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, run)
+}
+
+func (s *Server) handleScanGet(c echo.Context) error {
+	run, err := s.scan(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, run)
+}
+
+// handleScanDiff compares scan :id with ?from= (default: the scan it was
+// compared with when it was taken).
+func (s *Server) handleScanDiff(c echo.Context) error {
+	to, err := s.scan(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	fromID := c.QueryParam("from")
+	if fromID == "" {
+		fromID = to.Previous
+	}
+	if fromID == "" {
+		return errStatus(http.StatusNotFound, "scan %s is the site's first kept scan; name one to compare with in ?from=", to.ID)
+	}
+	from, err := s.scan(c, fromID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"from": from.ID, "to": to.ID, "diff": scandiff.Compare(from.Report, to.Report)})
+}
+
+func (s *Server) scan(c echo.Context, id string) (store.ScanRun, error) {
+	st, err := s.scans()
+	if err != nil {
+		return store.ScanRun{}, err
+	}
+	run, err := st.Scan(c.Request().Context(), siteOf(c).cfg.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return run, errStatus(http.StatusNotFound, "no kept scan %q", id)
+	}
+	return run, err
+}
+
+func (s *Server) handleOverrideList(c echo.Context) error {
+	st, err := s.scans()
+	if err != nil {
+		return err
+	}
+	list, err := st.Overrides(c.Request().Context(), siteOf(c).cfg.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"overrides": list})
+}
+
+// handleOverridePut stores the site owner's verdict on items and rebuilds
+// the banner, whose cookie tables use it at once; the next scan report
+// does too.
+func (s *Server) handleOverridePut(c echo.Context) error {
+	st, err := s.scans()
+	if err != nil {
+		return err
+	}
+	si := siteOf(c)
+	var o store.Override
+	if err := readJSON(c, &o); err != nil {
+		return err
+	}
+	if err := si.checkOverride(o); err != nil {
+		return err
+	}
+	o.SetAt = s.now().UTC()
+	ctx := c.Request().Context()
+	if err := st.PutOverride(ctx, si.cfg.ID, o); err != nil {
+		return err
+	}
+	if err := s.Refresh(ctx, si.cfg.ID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, o)
+}
+
+func (s *Server) handleOverrideDelete(c echo.Context) error {
+	st, err := s.scans()
+	if err != nil {
+		return err
+	}
+	si := siteOf(c)
+	o := store.Override{Kind: scanner.Kind(c.QueryParam("kind")), Domain: c.QueryParam("domain"), Name: c.QueryParam("name")}
+	if o.Name == "" {
+		return badField("name", "missing: the override's name (and its kind and domain, if it has them)")
+	}
+	ctx := c.Request().Context()
+	if err := st.DeleteOverride(ctx, si.cfg.ID, o.Key()); errors.Is(err, store.ErrNotFound) {
+		return errStatus(http.StatusNotFound, "no override %q", o.Key())
+	} else if err != nil {
+		return err
+	}
+	if err := s.Refresh(ctx, si.cfg.ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// checkOverride names what is wrong with an override for the site.
+func (si *site) checkOverride(o store.Override) error {
+	switch {
+	case o.Name == "" || len(o.Name) > 256:
+		return badField("name", "want 1 to 256 characters (\"*\" matches any run of characters)")
+	case o.Kind != "" && o.Kind != scanner.Cookie && o.Kind != scanner.LocalStorage && o.Kind != scanner.SessionStorage && o.Kind != scanner.IndexedDB:
+		return badField("kind", "%q: want cookie, localStorage, sessionStorage or indexedDB", o.Kind)
+	case !si.known[string(o.Category)]:
+		return badField("category", "%q is not a category of this site", o.Category)
+	case o.Category == scanner.Necessary && o.Justification == "":
+		return badField("justification", "a necessary verdict needs the WP194 exemption it relies on (R32)")
+	case len(o.Provider) > 200 || len(o.Justification) > 1000:
+		return badField("provider", "too long")
+	}
+	for lang := range o.Purpose {
+		if !si.languages[lang] {
+			return badField("purpose", "%q is not a language of this site", lang)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package consentapi_test
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi"
+	"github.com/crumbhq/crumb/consentapi/jobqueue"
+	"github.com/crumbhq/crumb/consentapi/jobqueue/localqueue"
+	"github.com/crumbhq/crumb/consentapi/schedule"
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/widget"
+)
+
+var bearer = map[string]string{"Authorization": "Bearer " + adminToken}
+
+func scanItem(name string, cat scanner.Category, provider string) scanner.Item {
+	it := scanner.Item{Kind: scanner.Cookie, Name: name, Domain: ".shop.example", Party: scanner.FirstParty, SetVia: "http",
+		Session: true, SeenIn: []string{scanner.ModeAcceptAll}}
+	if cat != "" {
+		it.Classification = &scanner.Classification{Category: cat, Provider: provider, Purpose: map[string]string{"sv": "Syfte", "en": "Purpose"}}
+	}
+	return it
+}
+
+func putScan(t *testing.T, st store.ScanStore, id string, at time.Time, prev string, items ...scanner.Item) {
+	t.Helper()
+	rep := &scanner.Report{SchemaVersion: scanner.SchemaVersion, Site: "https://shop.example/", FinishedAt: at, Items: items}
+	if _, _, err := st.PutScan(context.Background(), store.ScanRun{ID: id, Site: "shop", FinishedAt: at, Previous: prev, Items: len(items), Report: rep}, 10); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func cookiesOf(b widget.Config, cat string) []string {
+	var out []string
+	for _, c := range b.Categories {
+		if c.ID == cat {
+			for _, k := range c.Cookies {
+				out = append(out, k.Name)
+			}
+		}
+	}
+	return out
+}
+
+func TestScanAdmin(t *testing.T) {
+	q, err := localqueue.Open(filepath.Join(t.TempDir(), "jobs.db"), jobqueue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	e := newEnv(t, func(o *consentapi.Options) { o.Scans.Enqueue = q.Enqueue })
+	ctx := context.Background()
+	base := "/v1/admin/sites/shop"
+
+	// Nothing scanned yet.
+	if rec := e.do(t, request{method: "GET", path: base + "/scans", header: bearer}); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"scans":[]`) {
+		t.Errorf("empty list: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do(t, request{method: "GET", path: base + "/scans/latest", header: bearer}); rec.Code != 404 {
+		t.Errorf("latest with none: %d %s", rec.Code, rec.Body)
+	}
+
+	// Run a scan now: a job with the site's settings is queued.
+	rec := e.do(t, request{method: "POST", path: base + "/scans", header: bearer})
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("start scan: %d %s", rec.Code, rec.Body)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	d, err := q.Receive(rctx, "test")
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := schedule.DecodeSettings(d.Job.Data)
+	if err != nil || d.Job.Site != "shop" || d.Job.Reason != jobqueue.ReasonManual || settings.StartURLs[0] != "https://shop.example/" {
+		t.Errorf("queued job = %+v, settings %+v, %v", d.Job, settings, err)
+	}
+	if !strings.Contains(rec.Body.String(), d.Job.ID) {
+		t.Errorf("answer %s does not name job %s", rec.Body, d.Job.ID)
+	}
+
+	// Two scans in the store: the second adds a marketing cookie and an
+	// unclassified one.
+	t0 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	putScan(t, e.store, "shop@1", t0, "", scanItem("_ga", scanner.Analytics, "Google"))
+	putScan(t, e.store, "shop@2", t0.Add(time.Hour), "shop@1",
+		scanItem("_ga", scanner.Analytics, "Google"), scanItem("_fbp", scanner.Marketing, "Meta"), scanItem("zq_tag", scanner.Unclassified, ""))
+	for _, tt := range []struct {
+		path, want string
+		code       int
+	}{
+		{"/scans", `"id":"shop@2"`, 200},
+		{"/scans/latest", `"name":"_fbp"`, 200},
+		{"/scans/shop@1", `"name":"_ga"`, 200},
+		{"/scans/shop@2/diff", `"new_categories":["marketing"]`, 200},
+		{"/scans/shop@1/diff?from=shop@2", `"removed":[{"kind":"cookie","name":"_fbp"`, 200},
+		{"/scans/shop@1/diff", "first kept scan", 404},
+		{"/scans/nope", "no kept scan", 404},
+		{"/scans/shop@2/diff?from=nope", "no kept scan", 404},
+	} {
+		rec := e.do(t, request{method: "GET", path: base + tt.path, header: bearer})
+		if rec.Code != tt.code || !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("GET %s = %d %.300s; want %d with %s", tt.path, rec.Code, rec.Body, tt.code, tt.want)
+		}
+	}
+	if rec := e.do(t, request{method: "GET", path: base + "/scans"}); rec.Code != 401 {
+		t.Errorf("scans without the token: %d", rec.Code)
+	}
+
+	// The banner lists what the latest scan found, beside the configured rows.
+	if err := e.srv.Refresh(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := e.srv.Banner("shop")
+	if got := strings.Join(cookiesOf(b, "marketing"), ","); got != "_fbp" {
+		t.Errorf("marketing table = %s, want _fbp from the scan", got)
+	}
+	if got := strings.Join(cookiesOf(b, "analytics"), ","); got != "_ga" {
+		t.Errorf("analytics table = %s, want the configured _ga once", got)
+	}
+
+	// Overrides: bad ones are refused with the field named.
+	for _, tt := range []struct{ body, field string }{
+		{`{"name":"zq_*","category":"tracking"}`, "category"},
+		{`{"name":"zq_*","category":"necessary"}`, "justification"},
+		{`{"name":"","category":"marketing"}`, "name"},
+		{`{"name":"zq_*","category":"marketing","kind":"flash"}`, "kind"},
+		{`{"name":"zq_*","category":"marketing","purpose":{"de":"x"}}`, "purpose"},
+		{`{"name":"zq_*","category":"marketing","colour":"red"}`, "colour"},
+	} {
+		rec := e.do(t, request{method: "PUT", path: base + "/overrides", body: tt.body, header: bearer})
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"field":"`+tt.field+`"`) {
+			t.Errorf("PUT %s = %d %s; want 400 naming %s", tt.body, rec.Code, rec.Body, tt.field)
+		}
+	}
+	// A good one moves the unclassified item into marketing in the banner.
+	rec = e.do(t, request{method: "PUT", path: base + "/overrides", header: bearer,
+		body: `{"name":"zq_*","category":"marketing","provider":"Zq Ads","purpose":{"sv":"Annonser","en":"Ads"}}`})
+	if rec.Code != 200 {
+		t.Fatalf("PUT override: %d %s", rec.Code, rec.Body)
+	}
+	b, _ = e.srv.Banner("shop")
+	if got := strings.Join(cookiesOf(b, "marketing"), ","); got != "_fbp,zq_tag" {
+		t.Errorf("marketing table after the override = %s, want _fbp,zq_tag", got)
+	}
+	if rec := e.do(t, request{method: "GET", path: base + "/overrides", header: bearer}); !strings.Contains(rec.Body.String(), `"provider":"Zq Ads"`) {
+		t.Errorf("GET overrides: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do(t, request{method: "DELETE", path: base + "/overrides?name=zq_*", header: bearer}); rec.Code != 204 {
+		t.Errorf("DELETE override: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do(t, request{method: "DELETE", path: base + "/overrides?name=zq_*", header: bearer}); rec.Code != 404 {
+		t.Errorf("DELETE a deleted override: %d %s", rec.Code, rec.Body)
+	}
+	b, _ = e.srv.Banner("shop")
+	if got := strings.Join(cookiesOf(b, "marketing"), ","); got != "_fbp" {
+		t.Errorf("marketing table after deleting the override = %s, want _fbp", got)
+	}
+}
+
+func TestScanStartWithoutWorkers(t *testing.T) {
+	e := newEnv(t)
+	rec := e.do(t, request{method: "POST", path: "/v1/admin/sites/shop/scans", header: bearer})
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "workers") {
+		t.Errorf("start scan with no queue: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do(t, request{method: "POST", path: "/v1/admin/sites/nope/scans", header: bearer}); rec.Code != 404 {
+		t.Errorf("start scan of an unknown site: %d %s", rec.Code, rec.Body)
+	}
+}
