@@ -1,0 +1,40 @@
+package consentapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+)
+
+// FuzzDecision sends arbitrary bodies and content types to the decision
+// endpoint of a real server: whatever arrives, the answer is never a 5xx
+// and never a panic, errors are JSON, and a 201 answers with a consent id.
+// "BANNER" in a body is replaced by the site's real banner hash so that
+// valid decisions are reachable. Seeds: testdata/fuzz/FuzzDecision.
+func FuzzDecision(f *testing.F) {
+	e := newEnv(f)
+	b, _ := e.srv.Banner("shop")
+	f.Add([]byte(`{"event_id":"fuzz-seed-000000001","action":"custom","categories":{"necessary":true,"analytics":true,"marketing":false},"revision":1,"banner":"BANNER","language":"sv","widget_version":"w1"}`), "application/json")
+	f.Add([]byte(`{"event_id":1}`), "application/json; charset=utf-8")
+	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
+		body = bytes.ReplaceAll(body, []byte("BANNER"), []byte(b.Banner))
+		req := httptest.NewRequest("POST", "/v1/sites/shop/consents", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		rec := httptest.NewRecorder()
+		e.srv.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for %q (%s): %s", rec.Code, body, ctype, rec.Body)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("status %d with a body that is not JSON: %q", rec.Code, rec.Body)
+		}
+		switch {
+		case rec.Code >= 400 && out["error"] == nil:
+			t.Fatalf("status %d without an error message: %s", rec.Code, rec.Body)
+		case rec.Code == 201 && out["consent_id"] == nil:
+			t.Fatalf("201 without a consent id: %s", rec.Body)
+		}
+	})
+}
