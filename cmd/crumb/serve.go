@@ -47,6 +47,10 @@ Flags:
   -rate-burst N           burst per client IP; 0 is the default (60) (CRUMB_RATE_BURST)
   -shutdown-timeout D     how long in-flight requests may take to finish on
                           SIGTERM (CRUMB_SHUTDOWN_TIMEOUT; default 20s)
+  -workers N              scan workers in this process (CRUMB_WORKERS; default 0).
+                          On Redis the scan scheduler always runs and workers
+                          may run anywhere (crumb worker); on the embedded
+                          store scheduled scans need N > 0
 
 Environment only (secrets stay out of the process list):
   CRUMB_ADMIN_TOKEN       bearer token of the admin API (/v1/admin/...); unset
@@ -62,6 +66,7 @@ type serveConfig struct {
 	rateLimit                                 float64
 	rateBurst                                 int
 	shutdownTimeout                           time.Duration
+	workers                                   int
 	adminToken, metricsToken                  string
 }
 
@@ -87,6 +92,8 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	envOf["rate-burst"] = "CRUMB_RATE_BURST"
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "")
 	envOf["shutdown-timeout"] = "CRUMB_SHUTDOWN_TIMEOUT"
+	fs.IntVar(&c.workers, "workers", 0, "")
+	envOf["workers"] = "CRUMB_WORKERS"
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -115,6 +122,9 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	}
 	if c.shutdownTimeout <= 0 {
 		problems = append(problems, "shutdown timeout must be positive")
+	}
+	if c.workers < 0 || c.workers > 64 {
+		problems = append(problems, fmt.Sprintf("workers %d: want 0 to 64", c.workers))
 	}
 	if len(problems) > 0 {
 		return nil, usagef("serve: %s", strings.Join(problems, "; "))
@@ -187,12 +197,23 @@ func runServe(ctx context.Context, args []string, e env) error {
 	proxies, _ := parseCIDRs(c.trustedProxies)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Scheduled scans (worker.go, scans.go).
+	sc, scanOpts, err := serveScans(c.redisURL, c.dataDir, c.workers, sites, st, e.getenv, reg, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if sc != nil {
+		defer sc.close()
+	}
 	srv, err := consentapi.NewServer(ctx, consentapi.Options{
 		Sites: sites, AdminToken: c.adminToken, MetricsToken: c.metricsToken, TrustedProxies: proxies,
-		RateLimit: c.rateLimit, RateBurst: c.rateBurst, Registry: reg, Logger: logger,
+		RateLimit: c.rateLimit, RateBurst: c.rateBurst, Registry: reg, Logger: logger, Scans: scanOpts,
 	}, st)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if sc != nil {
+		defer sc.start(ctx, func(ctx context.Context, site string) { srv.Refresh(ctx, site) })()
 	}
 	return listenAndServe(ctx, c, srv, logger, kind)
 }

@@ -2,10 +2,243 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/crumbhq/crumb/consentapi/redisstore"
+	"github.com/crumbhq/crumb/consentapi/siteconfig"
 )
 
-// runWorker is being written; this placeholder keeps the build green until then.
+const workerUsage = `usage: crumb worker [flags]
+
+Runs scan workers: each takes scan jobs from the Redis queue that
+crumb serve's scheduler (or an admin's "scan now") fills, crawls the site
+in headless Chromium, and stores the report with its diff, raising the
+site's revision and calling the site's webhook as configured. Run it on
+any machine that reaches the Redis of crumb serve; run as many as you
+like. Every flag can also be set by its environment variable.
+
+Flags:
+  -redis-url URL        Redis of crumb serve: redis://, rediss://, unix://,
+                        redis-sentinel://, redis-cluster:// (CRUMB_REDIS_URL;
+                        required)
+  -config PATH          site configuration YAML, for webhooks and revisions
+                        (CRUMB_CONFIG; default configs/crumb.yaml)
+  -workers N            scans run at once (CRUMB_WORKERS; default 2)
+  -name NAME            worker name prefix, unique per process
+                        (CRUMB_WORKER_NAME; default host-pid)
+  -schedule             also offer due scheduled scans to the queue, as every
+                        crumb serve on Redis does (CRUMB_SCHEDULE)
+  -visibility D         a job whose worker is silent this long goes to
+                        another worker (CRUMB_SCAN_VISIBILITY; default 5m)
+  -scan-timeout D       longest scan (CRUMB_SCAN_TIMEOUT; default 30m)
+  -chromium PATH        Chromium to scan with (CRUMB_CHROMIUM; default:
+                        chromium or google-chrome on PATH)
+  -cookie-db FILES      comma-separated extra cookie knowledge files
+                        (CRUMB_COOKIE_DB)
+  -metrics-addr ADDR    serve /metrics here (CRUMB_METRICS_ADDR; default off)
+  -log-format FORMAT    text or json (CRUMB_LOG_FORMAT; default text)
+  -log-level LEVEL      debug, info, warn or error (CRUMB_LOG_LEVEL; default info)
+
+Environment only:
+  CRUMB_METRICS_TOKEN   bearer token of /metrics (else CRUMB_ADMIN_TOKEN;
+                        with neither, /metrics is open)
+  <secret_env>          each site's webhook signing secret, in the variable
+                        its scan.webhook.secret_env names
+`
+
+// workerConfig is the process configuration of crumb worker.
+type workerConfig struct {
+	redisURL, config, name, metricsAddr string
+	logFormat, logLevel, chromium       string
+	cookieDB                            string
+	workers                             int
+	schedule                            bool
+	visibility, scanTimeout             time.Duration
+	metricsToken                        string
+}
+
+// workerFlags parses args and the CRUMB_* environment: flag > env > default.
+func workerFlags(args []string, e env) (*workerConfig, error) {
+	c := &workerConfig{}
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, workerUsage) }
+	envOf := map[string]string{}
+	str := func(p *string, name, env, def string) { fs.StringVar(p, name, def, ""); envOf[name] = env }
+	str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
+	str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
+	str(&c.name, "name", "CRUMB_WORKER_NAME", defaultWorkerName())
+	str(&c.metricsAddr, "metrics-addr", "CRUMB_METRICS_ADDR", "")
+	str(&c.logFormat, "log-format", "CRUMB_LOG_FORMAT", "text")
+	str(&c.logLevel, "log-level", "CRUMB_LOG_LEVEL", "info")
+	str(&c.chromium, "chromium", "CRUMB_CHROMIUM", "")
+	str(&c.cookieDB, "cookie-db", "CRUMB_COOKIE_DB", "")
+	fs.IntVar(&c.workers, "workers", 2, "")
+	envOf["workers"] = "CRUMB_WORKERS"
+	fs.BoolVar(&c.schedule, "schedule", false, "")
+	envOf["schedule"] = "CRUMB_SCHEDULE"
+	fs.DurationVar(&c.visibility, "visibility", 5*time.Minute, "")
+	envOf["visibility"] = "CRUMB_SCAN_VISIBILITY"
+	fs.DurationVar(&c.scanTimeout, "scan-timeout", 30*time.Minute, "")
+	envOf["scan-timeout"] = "CRUMB_SCAN_TIMEOUT"
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("worker: unexpected argument %q", fs.Arg(0))
+	}
+	problems := envOverrides(fs, envOf, e)
+	c.metricsToken = e.getenv("CRUMB_METRICS_TOKEN")
+	if c.metricsToken == "" {
+		c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN")
+	}
+	switch {
+	case c.redisURL == "":
+		problems = append(problems, "no Redis: set -redis-url or CRUMB_REDIS_URL (without Redis, run crumb serve --workers N)")
+	case c.workers < 1 || c.workers > 64:
+		problems = append(problems, fmt.Sprintf("workers %d: want 1 to 64", c.workers))
+	case c.visibility < 10*time.Second:
+		problems = append(problems, fmt.Sprintf("visibility %s: want at least 10s", c.visibility))
+	case c.scanTimeout < time.Minute:
+		problems = append(problems, fmt.Sprintf("scan timeout %s: want at least 1m", c.scanTimeout))
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		problems = append(problems, fmt.Sprintf("log format %q: want text or json", c.logFormat))
+	}
+	if _, err := parseLevel(c.logLevel); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return nil, usagef("worker: %s", strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+// envOverrides sets every flag not given on the command line from its
+// environment variable and returns the problems.
+func envOverrides(fs *flag.FlagSet, envOf map[string]string, e env) []string {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var problems []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := e.getenv(envOf[f.Name]); v != "" && !set[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				problems = append(problems, fmt.Sprintf("%s=%q: %v", envOf[f.Name], v, err))
+			}
+		}
+	})
+	return problems
+}
+
+func defaultWorkerName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "worker"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// runWorker runs scan workers until ctx ends. A scan in progress then is
+// abandoned: its lease runs out and another worker runs it again.
 func runWorker(ctx context.Context, args []string, e env) error {
-	return errors.New("worker: not implemented yet")
+	c, err := workerFlags(args, e)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(e.stderr, c.logFormat, c.logLevel).With("process", "worker")
+	sites, err := siteconfig.Load(c.config)
+	if err != nil {
+		if errors.Is(err, siteconfig.ErrInvalid) {
+			return usagef("site config %s:\n%v", c.config, err)
+		}
+		return usagef("%v (set -config or CRUMB_CONFIG)", err)
+	}
+	redis.SetLogger(redisLogger{logger})
+	client, err := redisstore.Dial(c.redisURL)
+	if err != nil {
+		return usagef("worker: %v", err)
+	}
+	st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger})
+	if err != nil {
+		client.Close()
+		return fmt.Errorf("worker: open redis store: %w", err)
+	}
+	defer st.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sc, err := newScans(scanConfig{
+		redisURL: c.redisURL, workers: c.workers, scheduler: c.schedule, name: c.name,
+		visibility: c.visibility, scanTimeout: c.scanTimeout,
+		scan: scanOptions{chromium: c.chromium, cookieDB: splitList(c.cookieDB)},
+	}, sites, st, e.getenv, reg, logger)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer sc.close()
+	if c.metricsAddr != "" {
+		stop, err := serveMetrics(c.metricsAddr, c.metricsToken, reg)
+		if err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+		defer stop()
+	}
+	logger.Info("scan workers running", "workers", c.workers, "name", c.name, "schedule", c.schedule, "metrics", c.metricsAddr)
+	sc.run(ctx, nil)
+	logger.Info("scan workers stopped")
+	return nil
+}
+
+// serveMetrics serves reg at /metrics on addr, behind a bearer token if
+// one is set; stop shuts it down.
+func serveMetrics(addr, token string, reg *prometheus.Registry) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if token != "" && !validBearer(r.Header.Get("Authorization"), token) {
+			http.Error(w, `{"error":"missing or wrong bearer token"}`, http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// validBearer compares an Authorization header with the token in constant
+// time.
+func validBearer(header, token string) bool {
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
