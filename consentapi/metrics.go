@@ -53,6 +53,9 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	}
 	// Every series exists from the start, so rate() and ratios work from
 	// the first scrape.
+	for _, route := range []string{"/v1/sites/:site/consents", "/readyz"} {
+		m.storeErrors.WithLabelValues(route)
+	}
 	for id, si := range s.sites {
 		m.impressions.WithLabelValues(id)
 		for _, a := range store.Actions {
