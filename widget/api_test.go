@@ -1,8 +1,14 @@
 package widget_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
 
 	"github.com/crumbhq/crumb/scanner/browsertest"
 	"github.com/crumbhq/crumb/widget"
@@ -52,9 +58,7 @@ func TestCrossOriginAPI(t *testing.T) {
 	// No server can set a cookie for the page here: the banner writes the
 	// consent id into its own cookie once the API answers.
 	waitJS(t, ctx, `/crumb_consent=1\.[\w-]+\.1\.-\.\d+/.test(document.cookie)`)
-	if n := len(site.waitImpressions(1)); n != 1 {
-		t.Errorf("%d impressions through the cross-origin API, want 1", n)
-	}
+	site.waitFor("an impression through the cross-origin API", func() bool { return site.impressionCount() == 1 })
 }
 
 func TestExportAndErase(t *testing.T) {
@@ -66,26 +70,28 @@ func TestExportAndErase(t *testing.T) {
 	waitJS(t, ctx, `window.ran?.length >= 4 && crumb.get().id`)
 	id := eval[string](t, ctx, `crumb.get().id`)
 
-	click(t, ctx, in(".i"))
-	click(t, ctx, `[...`+in(".id")+`.querySelectorAll('button')][0]`) // export
-	waitJS(t, ctx, `true`)
-	for range 200 {
-		site.mu.Lock()
-		n := len(site.exports)
-		site.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		waitJS(t, ctx, `new Promise(r => setTimeout(() => r(true), 25))`)
+	// Export downloads the visitor's history from the API.
+	dir := t.TempDir()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+	}); err != nil {
+		t.Fatal(err)
 	}
-	site.mu.Lock()
-	exports := slices.Clone(site.exports)
-	site.mu.Unlock()
-	if !slices.Equal(exports, []string{id}) {
-		t.Errorf("exported %v, want [%s]", exports, id)
+	click(t, ctx, in(".i"))
+	click(t, ctx, in(".id a"))
+	var export struct {
+		ConsentID string           `json:"consent_id"`
+		Records   []map[string]any `json:"records"`
+	}
+	site.waitFor("the export download", func() bool {
+		data, err := os.ReadFile(filepath.Join(dir, "consent.json"))
+		return err == nil && json.Unmarshal(data, &export) == nil
+	})
+	if export.ConsentID != id || len(export.Records) != 1 {
+		t.Errorf("downloaded %+v, want the one record of %s", export, id)
 	}
 
-	click(t, ctx, `[...`+in(".id")+`.querySelectorAll('button')][1]`) // erase
+	click(t, ctx, in(".id button")) // erase
 	waitJS(t, ctx, in(".id [role=status]")+`?.textContent === 'Your consent record has been erased.'`)
 	site.mu.Lock()
 	erased := slices.Clone(site.erasures)

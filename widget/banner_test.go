@@ -76,7 +76,9 @@ func TestFirstVisitShowsBannerAndRunsNothing(t *testing.T) {
 	if got := eval[string](t, ctx, `getComputedStyle(document.querySelector('iframe')).display`); got != "none" {
 		t.Errorf("blocked iframe display = %s, want none", got)
 	}
-	if got := len(site.waitImpressions(1)); got != 1 {
+	site.waitFor("an impression", func() bool { return site.impressionCount() > 0 })
+	time.Sleep(100 * time.Millisecond)
+	if got := site.impressionCount(); got != 1 {
 		t.Errorf("%d impressions, want 1", got)
 	}
 	if got := site.recorded(); len(got) != 0 {

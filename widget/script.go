@@ -14,7 +14,11 @@ import (
 // comment or inject code, whether the script is served as a file or pasted
 // inline into a page; and it needs no eval, so a strict CSP is enough.
 func (b *Bundle) Script(cfg Config) ([]byte, error) {
-	cfg.Theme = cfg.Theme.Resolved() // the CSS has no colours of its own
+	// The CSS has no colours of its own and takes these as they are.
+	if err := cfg.Theme.Validate(); err != nil {
+		return nil, fmt.Errorf("widget config: %w", err)
+	}
+	cfg.Theme = cfg.Theme.Resolved()
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("encode widget config: %w", err)

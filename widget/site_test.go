@@ -34,7 +34,6 @@ type testSite struct {
 	consents    []consentRequest
 	replies     map[string]consentReply // by event_id
 	impressions []impressionRequest
-	exports     []string // consent ids
 	erasures    []string // consent ids
 	fetched     []string // paths of fixture files served, in order
 }
@@ -287,7 +286,6 @@ func (s *testSite) export(r *http.Request) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("id")
-	s.exports = append(s.exports, id)
 	var records []consentReply
 	for _, reply := range s.replies {
 		if reply.ConsentID == id {
@@ -314,16 +312,17 @@ func (s *testSite) recorded() []consentRequest {
 // waitRecorded waits until the API has recorded n decisions and returns them.
 func (s *testSite) waitRecorded(n int) []consentRequest {
 	s.tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := s.recorded()
-		if len(got) >= n {
-			return got
-		}
+	s.waitFor(fmt.Sprintf("%d recorded decisions", n), func() bool { return len(s.recorded()) >= n })
+	return s.recorded()
+}
+
+// waitFor waits until done reports true, or fails the test after 10 seconds.
+func (s *testSite) waitFor(what string, done func() bool) {
+	s.tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !done(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			s.tb.Fatalf("the API recorded %d decisions, want %d: %+v", len(got), n, got)
+			s.tb.Fatalf("gave up waiting for %s", what)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -42,6 +42,7 @@ export async function flush() {
   try {
     for (let q; (q = load()).length; ) {
       const body = q[0]
+      // A decision made before the API first answered learns the id now.
       body.consent_id ||= knownId() || undefined
       const r = await post('/consents', body).catch(() => 0)
       if (!r || r.status === 429 || r.status >= 500) return
@@ -63,12 +64,8 @@ export const forget = () => keep([])
 
 export const impression = () => post('/impressions', { revision: cfg.revision, language: lang }).catch(() => {})
 
-// exportRecord fetches the visitor's full history as a Blob of JSON.
-export async function exportRecord(id) {
-  const r = await fetch(base + '/consents/' + encodeURIComponent(id) + '/export')
-  if (!r.ok) throw r.status
-  return r.blob()
-}
+// exportURL is where the visitor's full history is downloaded as JSON.
+export const exportURL = (id) => base + '/consents/' + encodeURIComponent(id) + '/export'
 
 // eraseRecord deletes the visitor's records; it reports success.
 export const eraseRecord = (id) =>

@@ -7,15 +7,15 @@ export let cfg, lang, cats, optional, gpc
 
 export function configure(c) {
   cfg = c
-  const have = c.languages || (c.languages = ['en'])
+  const have = c.languages
   lang =
     [document.documentElement.lang, ...(navigator.languages || [])]
       .flatMap((l) => [(l = (l || '').toLowerCase()), l.split('-')[0]])
       .find((l) => have.includes(l)) || have[0]
-  cats = c.categories || []
+  cats = c.categories
   optional = cats.filter((k) => !k.locked).map((k) => k.id)
   // Global Privacy Control refuses the site's GPC categories (R42).
-  gpc = navigator.globalPrivacyControl === true ? optional.filter((id) => (c.gpc || []).includes(id)) : []
+  gpc = navigator.globalPrivacyControl === true ? optional.filter((id) => c.gpc?.includes(id)) : []
 }
 
 // local picks this page's language from a by-language map, falling back to

@@ -20,7 +20,7 @@ export const granted = (id) => cats.some((k) => k.locked && k.id === id) || (opt
 export function state() {
   const categories = {}
   for (const k of cats) categories[k.id] = granted(k.id)
-  return { decided: !!choice, id: stored?.id || null, revision: cfg.revision, categories, time: choice?.ts ?? null }
+  return { decided: !!choice, id: stored?.id || null, categories, time: choice?.ts }
 }
 
 export const knownId = () => stored?.id
@@ -50,7 +50,6 @@ function decide(on, action) {
   const s = state()
   record({
     event_id: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(''),
-    consent_id: choice.id || undefined,
     action,
     categories: s.categories,
     revision: cfg.revision,
@@ -114,7 +113,9 @@ export function start(c, src) {
     show: () => ready(() => openSettings(document.activeElement)),
     onChange(fn) {
       listeners.push(fn)
-      return () => listeners.includes(fn) && listeners.splice(listeners.indexOf(fn), 1)
+      // The returned function unsubscribes (indexOf's -1 becomes an index
+      // past the end: nothing to remove).
+      return () => listeners.splice(listeners.indexOf(fn) >>> 0, 1)
     },
     acceptAll,
     rejectAll,

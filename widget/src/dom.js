@@ -3,14 +3,14 @@
 // page's own origin.
 
 // h creates an element: attributes from attrs ("on…" keys add listeners,
-// true sets an empty attribute, null/false/undefined skip), then children
+// null/false/undefined skip), then children
 // (strings become text nodes; falsy ones are skipped; arrays are flattened).
 export function h(tag, attrs, ...kids) {
   const e = document.createElement(tag)
   for (const k in attrs) {
     const v = attrs[k]
     if (k.startsWith('on')) e.addEventListener(k.slice(2), v)
-    else if (v != null && v !== false) e.setAttribute(k, v === true ? '' : v)
+    else if (v != null && v !== false) e.setAttribute(k, v)
   }
   e.append(...kids.flat().filter(Boolean))
   return e
@@ -26,17 +26,15 @@ export function safeURL(u) {
   return null
 }
 
-// trapFocus keeps Tab and Shift+Tab inside box (a dialog in a shadow root).
+// trapFocus keeps Tab and Shift+Tab inside box (a dialog in a shadow root):
+// from its last focusable element Tab goes to the first, and back.
 export function trapFocus(box, root) {
   box.addEventListener('keydown', (e) => {
-    if (e.key !== 'Tab') return
-    const f = [...box.querySelectorAll('button,input:not([disabled]),a[href],summary')].filter((x) => x.getClientRects().length)
-    const first = f[0]
-    const last = f[f.length - 1]
-    const at = root.activeElement
-    if (e.shiftKey ? at === first || !box.contains(at) : at === last) {
+    const f = box.querySelectorAll('button,input:enabled,a,summary')
+    const [from, to] = e.shiftKey ? [f[0], f[f.length - 1]] : [f[f.length - 1], f[0]]
+    if (e.key === 'Tab' && root.activeElement === from) {
       e.preventDefault()
-      ;(e.shiftKey ? last : first).focus()
+      to.focus()
     }
   })
 }

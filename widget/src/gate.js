@@ -1,7 +1,8 @@
 // Blocking and activation of the page's non-necessary content:
 //   <script type="text/plain" data-crumb-category="analytics" [src]>
 //   <iframe data-crumb-src="…" data-crumb-category="marketing">
-//   <img data-crumb-src="…" data-crumb-category="marketing">
+//   <img data-crumb-src="…" data-crumb-category="marketing"> (and any other
+//   element with a src: video, audio, source, embed)
 // An element runs only when every category it names is granted. Scripts run
 // one at a time in document order (each src script loaded before the next
 // starts): the page's own at DOMContentLoaded, later ones as they are added
@@ -9,7 +10,7 @@
 import { granted } from './consent.js'
 import { placeholder } from './ui.js'
 
-const SEL = 'script[type="text/plain"][data-crumb-category],iframe[data-crumb-src],img[data-crumb-src]'
+const SEL = 'script[type="text/plain"][data-crumb-category],[data-crumb-src]'
 const queued = new WeakSet()
 const covers = new WeakMap()
 let chain = Promise.resolve()
@@ -61,7 +62,6 @@ function run(old) {
     if (!old.isConnected) return done()
     const s = document.createElement('script')
     for (const a of old.attributes) if (a.name !== 'type') s.setAttribute(a.name, a.value)
-    if (old.dataset.crumbType) s.type = old.dataset.crumbType
     s.nonce = old.nonce
     if (old.src) s.onload = s.onerror = done
     else s.text = old.text

@@ -7,5 +7,4 @@ import { consentDefault } from './gcm.js'
 import { start } from './consent.js'
 
 consentDefault()
-const me = document.currentScript
-start(JSON.parse(__CRUMB_CONFIG__), me && me.src)
+start(JSON.parse(__CRUMB_CONFIG__), document.currentScript?.src)

@@ -1,12 +1,12 @@
 // The widget's only storage: the crumb_consent cookie (see README, "the
 // consent cookie") and, while a decision has not reached the API yet, the
-// crumb_pending localStorage item. Plus deletion of the cookies and storage
-// keys of withdrawn categories.
+// crumb_pending localStorage item. Plus deletion of the cookies of withdrawn
+// categories.
 
 import { cfg } from './config.js'
 
 const NAME = 'crumb_consent'
-export const now = () => Math.floor(Date.now() / 1000)
+export const now = () => (Date.now() / 1e3) | 0
 
 // readCookie parses "1.<id>.<revision>.<granted ids joined by + or ->.<unix
 // seconds>"; null when absent or malformed.
@@ -44,25 +44,15 @@ function expire(name) {
   for (const d of domains) for (const q of paths) document.cookie = name + '=; Max-Age=0; Path=' + q + d
 }
 
-const matcher = (row) => {
-  if (!row.pattern) return (n) => n === row.name
-  const re = new RegExp('^' + row.name.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
-  return (n) => re.test(n)
-}
-
-// wipe deletes the first-party cookies and storage keys listed in the
-// cookie tables of categories, names and "*" patterns alike.
+// wipe deletes the first-party cookies listed in the cookie tables of
+// categories; a "*" in a name matches any run of characters (the service
+// marks every name with a "*" as a pattern).
 export function wipe(categories) {
   const names = document.cookie.split('; ').map((c) => c.split('=')[0])
   for (const cat of categories)
-    for (const row of cat.cookies || []) {
-      const match = matcher(row)
-      const kind = row.kind || 'cookie'
-      if (kind === 'cookie' && row.party !== 'third') names.filter(match).forEach(expire)
-      if (/^(local|session)Storage$/.test(kind))
-        try {
-          const s = window[kind]
-          Object.keys(s).filter(match).forEach((k) => s.removeItem(k))
-        } catch {}
-    }
+    for (const row of cat.cookies || [])
+      if ((row.kind || 'cookie') === 'cookie' && row.party !== 'third') {
+        const re = new RegExp('^' + row.name.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
+        names.filter((n) => re.test(n)).forEach(expire)
+      }
 }

@@ -6,7 +6,7 @@
 import css from './style.css'
 import { cfg, cats, gpc, t, local, catName } from './config.js'
 import { state, acceptAll, rejectAll, save, allow, erase } from './consent.js'
-import { impression, exportRecord } from './api.js'
+import { impression, exportURL } from './api.js'
 import { ready } from './gate.js'
 import { h, safeURL, trapFocus } from './dom.js'
 
@@ -22,8 +22,7 @@ function style(r) {
   if (sheet === undefined) {
     sheet = css + ':host{'
     // --initials of the field name: button_background is --bb.
-    for (const k in cfg.theme)
-      if (/^#[\da-f]{3}([\da-f]{3})?$/i.test(cfg.theme[k])) sheet += `--${k.replace(/_?(.)[^_]*/g, '$1')}:${cfg.theme[k]};`
+    for (const k in cfg.theme) sheet += `--${k.replace(/_?(.)[^_]*/g, '$1')}:${cfg.theme[k]};`
     sheet += '}'
     try {
       const s = new CSSStyleSheet()
@@ -80,7 +79,7 @@ export function showIcon() {
     svg.setAttribute('viewBox', '0 0 24 24')
     path.setAttribute('d', COOKIE)
     svg.append(path)
-    icon = h('button', { class: right() ? 'i r' : 'i', 'aria-label': t('icon_label'), title: t('icon_label'), onclick: () => openSettings(icon) }, svg)
+    icon = h('button', { class: right() ? 'i r' : 'i', 'aria-label': t('icon_label'), onclick: () => openSettings(icon) }, svg)
     root.append(icon)
   }
   icon.hidden = false
@@ -102,7 +101,6 @@ export function refresh() {
 }
 
 function cookieTable(k) {
-  const party = (p) => (p === 'first' || p === 'third' ? t('party_' + p) : '')
   return h(
     'details',
     {},
@@ -114,7 +112,7 @@ function cookieTable(k) {
         'table',
         {},
         h('tr', {}, ['name', 'provider', 'purpose', 'expiry', 'party'].map((x) => h('th', { scope: 'col' }, t('col_' + x)))),
-        k.cookies.map((r) => h('tr', {}, [r.name, r.provider, local(r.purpose), local(r.expiry), party(r.party)].map((v) => h('td', {}, v || '')))),
+        k.cookies.map((r) => h('tr', {}, [r.name, r.provider, local(r.purpose), local(r.expiry), r.party && t('party_' + r.party)].map((v) => h('td', {}, v || '')))),
       ),
     ),
   )
@@ -124,35 +122,23 @@ function cookieTable(k) {
 function idBox(toggles) {
   const id = state().id
   if (!id) return null
-  const status = h('p', { role: 'status' })
-  const fail = () => (status.textContent = t('error'))
   const box = h(
     'div',
     { class: 'id' },
     h('p', {}, t('consent_id'), ' ', h('code', {}, id)),
-    button(
-      'export',
-      async () => {
-        try {
-          const u = URL.createObjectURL(await exportRecord(id))
-          h('a', { href: u, download: 'consent-' + id + '.json' }).click()
-          setTimeout(() => URL.revokeObjectURL(u), 1e4)
-        } catch {
-          fail()
-        }
-      },
-      'ln',
-    ),
+    // The API answers with the JSON file; on the site's own origin it is
+    // saved as a download, elsewhere it opens in a new tab.
+    h('a', { class: 'ln', href: exportURL(id), download: 'consent.json', target: '_blank' }, t('export')),
     button(
       'erase',
       async () => {
-        if (!(await erase())) return fail()
-        box.replaceChildren(h('p', { role: 'status' }, t('erased')))
+        const ok = await erase()
+        box.replaceChildren(h('p', { role: 'status' }, t(ok ? 'erased' : 'error')))
+        if (!ok) return
         for (const k of cats) toggles[k.id].checked = !!k.locked
       },
       'ln',
     ),
-    status,
   )
   return box
 }
