@@ -16,12 +16,12 @@ ARG VERSION=""
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/crumb ./cmd/crumb
 
 # --- runtime -----------------------------------------------------------------
-# Debian slim rather than distroless: scan workers (crumb worker, issue 6)
-# need Chromium from Debian in this same image; add "chromium
-# fonts-dejavu-core" to the apt-get install line below for them.
+# Debian slim rather than distroless: scan workers (crumb worker, crumb
+# serve --workers N) drive Debian's Chromium, installed here; it runs
+# headless as the same non-root user.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates chromium fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/crumb --shell /usr/sbin/nologin crumb \
  && install -d -o crumb -g crumb -m 0700 /var/lib/crumb
@@ -30,6 +30,7 @@ COPY configs/crumb.yaml /etc/crumb/crumb.yaml
 ENV CRUMB_ADDR=0.0.0.0:8080 \
     CRUMB_CONFIG=/etc/crumb/crumb.yaml \
     CRUMB_DATA_DIR=/var/lib/crumb \
+    CRUMB_CHROMIUM=/usr/bin/chromium \
     CRUMB_LOG_FORMAT=json
 USER crumb
 WORKDIR /var/lib/crumb
