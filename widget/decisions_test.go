@@ -208,26 +208,42 @@ func TestWithdrawDeletesCookiesAndReloads(t *testing.T) {
 			t.Fatalf("no %s cookie after Accept all: %v", name, names(cookies(t, ctx, site)))
 		}
 	}
+	id := eval[string](t, ctx, `crumb.get().id`)
 
-	eval[bool](t, ctx, `window.before = true`)
-	click(t, ctx, in(".i"))
-	click(t, ctx, `[...`+in("dialog")+`.querySelectorAll('input')][1]`) // analytics off
-	click(t, ctx, in(".ft .s"))
-	recs := site.waitRecorded(2)
-	checkRecord(t, recs[1], "withdraw", false, true)
-	if recs[1].ConsentID == "" || recs[1].ConsentID != cookieValue.FindStringSubmatch(cookies(t, ctx, site)["crumb_consent"].Value)[1] {
-		t.Errorf("withdrawal recorded under consent id %q, want the visitor's", recs[1].ConsentID)
+	// Withdraw analytics: its cookies go (on / and /shop, names and
+	// patterns), the page reloads, marketing stays. The API wants withdraw
+	// to refuse everything, so a partial withdrawal is recorded as custom.
+	withdraw := func(toggle string) {
+		t.Helper()
+		eval[bool](t, ctx, `window.before = true`)
+		click(t, ctx, in(".i"))
+		click(t, ctx, toggle)
+		waitJS(t, ctx, `window.before`)
+		click(t, ctx, in(".ft .s"))
+		waitJS(t, ctx, `!window.before && document.readyState === 'complete'`) // reloaded
 	}
-	waitJS(t, ctx, `!window.before && document.readyState === 'complete'`) // reloaded
-	got := names(cookies(t, ctx, site))
-	if want := []string{"_fbp", "crumb_consent"}; !slices.Equal(got, want) {
-		t.Errorf("cookies after withdrawing analytics: %v, want %v (_ga, _ga_* on / and /shop deleted)", got, want)
+	withdraw(`[...` + in("dialog") + `.querySelectorAll('input')][1]`)
+	checkRecord(t, site.waitRecorded(2)[1], "custom", false, true)
+	if got, want := names(cookies(t, ctx, site)), []string{"_fbp", "crumb_consent"}; !slices.Equal(got, want) {
+		t.Errorf("cookies after withdrawing analytics: %v, want %v", got, want)
 	}
 	waitJS(t, ctx, `(window.ran || []).length >= 1`)
 	if ran := eval[[]string](t, ctx, `window.ran`); !slices.Equal(ran, []string{"marketing"}) {
 		t.Errorf("after the reload ran %v, want only marketing", ran)
 	}
 	checkConsentMode(t, ctx, cmDefault, cmUpdate(false, true))
+
+	// Withdraw the rest: recorded as withdraw under the same consent id.
+	withdraw(`[...` + in("dialog") + `.querySelectorAll('input')][2]`)
+	rec := site.waitRecorded(3)[2]
+	checkRecord(t, rec, "withdraw", false, false)
+	if rec.ConsentID != id || id == "" {
+		t.Errorf("withdrawal recorded under consent id %q, want the visitor's %q", rec.ConsentID, id)
+	}
+	if got, want := names(cookies(t, ctx, site)), []string{"crumb_consent"}; !slices.Equal(got, want) {
+		t.Errorf("cookies after withdrawing everything: %v, want %v", got, want)
+	}
+	checkConsentMode(t, ctx, cmDefault, cmUpdate(false, false))
 }
 
 func TestRevisionRaiseReprompts(t *testing.T) {

@@ -230,9 +230,19 @@ func (s *testSite) consent(r *http.Request) (int, any) {
 	case len(req.Categories) != len(s.cfg.Categories):
 		return apiError(http.StatusBadRequest, "categories", "want every site category, got %v", req.Categories)
 	}
+	// The service's rules: necessary is always granted, accept_all grants
+	// everything, reject_all and withdraw refuse everything, gpc refuses the
+	// GPC categories.
 	for _, c := range s.cfg.Categories {
-		if _, ok := req.Categories[c.ID]; !ok {
+		granted, ok := req.Categories[c.ID]
+		switch {
+		case !ok:
 			return apiError(http.StatusBadRequest, "categories", "missing %s", c.ID)
+		case c.Locked && !granted,
+			!c.Locked && req.Action == "accept_all" && !granted,
+			!c.Locked && (req.Action == "reject_all" || req.Action == "withdraw") && granted,
+			req.Action == "gpc" && granted && slices.Contains(s.cfg.GPC, c.ID):
+			return apiError(http.StatusBadRequest, "categories."+c.ID, "%s may not set %s to %v", req.Action, c.ID, granted)
 		}
 	}
 	if reply, ok := s.replies[req.EventID]; ok {

@@ -16,12 +16,12 @@ export function h(tag, attrs, ...kids) {
   return e
 }
 
-// safeURL returns u resolved against the page when it is https, or on the
-// page's origin (and not a scheme like javascript:); otherwise null.
+// safeURL returns u resolved against the page when it is https or on the
+// page's own origin; otherwise (javascript:, data:, http elsewhere) null.
 export function safeURL(u) {
   try {
     const r = new URL(u, location.href)
-    if (r.protocol === 'https:' || (r.origin === location.origin && !/^[a-z][\w+.-]*:/i.test(u))) return r.href
+    if (r.protocol === 'https:' || r.origin === location.origin) return r.href
   } catch {}
   return null
 }

@@ -19,8 +19,13 @@ export function readCookie() {
 }
 
 
+// attrs are the consent cookie's attributes; the Domain only when this
+// page's host is within it (a browser drops the cookie otherwise; with no
+// cookie_domain, ".undefined" matches no host).
 const attrs = () =>
-  '; Path=/; SameSite=Lax' + (location.protocol === 'https:' ? '; Secure' : '') + (cfg.cookie_domain ? '; Domain=' + cfg.cookie_domain : '')
+  '; Path=/; SameSite=Lax' +
+  (location.protocol === 'https:' ? '; Secure' : '') +
+  (('.' + location.hostname).endsWith('.' + cfg.cookie_domain) ? '; Domain=' + cfg.cookie_domain : '')
 
 // writeCookie stores choice c until its validity ends.
 export function writeCookie(c) {
