@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +16,7 @@ import (
 	"github.com/crumbhq/crumb/consentapi/schedule"
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/declaration"
 	"github.com/crumbhq/crumb/scanner/scandiff"
 )
 
@@ -26,8 +29,10 @@ type ScanOptions struct {
 	Metrics *schedule.Metrics // nil for none
 }
 
-// scanRoutes adds the scan part of the admin API to the admin group.
+// scanRoutes adds the scan part of the admin API to the admin group, and
+// the public cookie declaration of each site's latest scan.
 func (s *Server) scanRoutes(a *echo.Group, admin []echo.MiddlewareFunc) {
+	s.e.GET("/v1/sites/:site/declaration", s.handleDeclaration, s.public)
 	a.POST("/scans", s.handleScanStart, admin...)
 	a.GET("/scans", s.handleScanList, admin...)
 	a.GET("/scans/latest", s.handleScanLatest, admin...)
@@ -221,4 +226,54 @@ func (si *site) checkOverride(o store.Override) error {
 		}
 	}
 	return nil
+}
+
+// handleDeclaration writes the cookie declaration of the site's latest
+// scan, with the owner's overrides: ?format=html (a fragment of tables to
+// paste into a privacy policy, the default) or md, ?lang= one of the
+// site's languages (default its first).
+func (s *Server) handleDeclaration(c echo.Context) error {
+	si := siteOf(c)
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "html"
+	}
+	if format != "html" && format != "md" {
+		return badField("format", "%q: want html or md", format)
+	}
+	lang := c.QueryParam("lang")
+	if lang == "" {
+		lang = si.cfg.Languages[0]
+	}
+	if !slices.Contains(declaration.Languages, lang) || !si.languages[lang] {
+		return badField("lang", "%q: want one of the site's languages with declaration texts (%s)", lang, strings.Join(declaration.Languages, ", "))
+	}
+	st, err := s.scans()
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	run, err := st.LatestScan(ctx, si.cfg.ID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && run.Report == nil {
+		return errStatus(http.StatusNotFound, "no scan of this site yet")
+	}
+	if err != nil {
+		return err
+	}
+	overrides, err := st.Overrides(ctx, si.cfg.ID)
+	if err != nil {
+		return err
+	}
+	rep := *run.Report
+	rep.Items = applyOverrides(rep.Items, overrides)
+	var b strings.Builder
+	if err := declaration.Write(&b, &rep, format, lang); err != nil {
+		return err
+	}
+	ctype := "text/html; charset=utf-8"
+	if format == "md" {
+		ctype = "text/markdown; charset=utf-8"
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, ctype, []byte(b.String()))
 }

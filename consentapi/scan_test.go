@@ -174,3 +174,31 @@ func TestScanStartWithoutWorkers(t *testing.T) {
 		t.Errorf("start scan of an unknown site: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestDeclaration(t *testing.T) {
+	e := newEnv(t)
+	path := "/v1/sites/shop/declaration"
+	if rec := e.do(t, request{method: "GET", path: path}); rec.Code != 404 {
+		t.Errorf("declaration before any scan: %d %s", rec.Code, rec.Body)
+	}
+	t0 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	putScan(t, e.store, "shop@1", t0, "", scanItem("_ga", scanner.Analytics, "Google"))
+	putScan(t, e.store, "shop@2", t0.Add(time.Hour), "shop@1", scanItem("_ga", scanner.Analytics, "Google"), scanItem("_fbp", scanner.Marketing, "Meta"))
+	for _, tt := range []struct {
+		query, ctype, want string
+		code               int
+	}{
+		{"", "text/html", "_fbp", 200},
+		{"?format=md&lang=en", "text/markdown", "_fbp", 200},
+		{"?format=pdf", "application/json", `"field":"format"`, 400},
+		{"?lang=de", "application/json", `"field":"lang"`, 400},
+	} {
+		rec := e.do(t, request{method: "GET", path: path + tt.query, origin: "https://shop.example"})
+		if rec.Code != tt.code || !strings.HasPrefix(rec.Header().Get("Content-Type"), tt.ctype) || !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("GET declaration%s = %d %s %.200s; want %d %s with %q", tt.query, rec.Code, rec.Header().Get("Content-Type"), rec.Body, tt.code, tt.ctype, tt.want)
+		}
+	}
+	if rec := e.do(t, request{method: "GET", path: path, origin: "https://evil.example"}); rec.Code != 403 {
+		t.Errorf("declaration from a foreign origin: %d", rec.Code)
+	}
+}

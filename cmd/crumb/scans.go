@@ -175,6 +175,9 @@ func serveScans(redisURL, dataDir string, workers int, sites *siteconfig.Config,
 	if err != nil {
 		return nil, consentapi.ScanOptions{}, err
 	}
+	reg.MustRegister(schedule.NewReportCollector(func(ctx context.Context) ([]schedule.LatestScan, error) {
+		return latestScans(ctx, sites, rs)
+	}, 2*time.Second))
 	return sc, consentapi.ScanOptions{Enqueue: sc.queue.Enqueue, Metrics: sc.metrics}, nil
 }
 
@@ -190,4 +193,20 @@ func (s *scans) start(ctx context.Context, changed func(ctx context.Context, sit
 		cancel()
 		<-done
 	}
+}
+
+// latestScans reads the latest scan of every configured site.
+func latestScans(ctx context.Context, sites *siteconfig.Config, st store.ScanStore) ([]schedule.LatestScan, error) {
+	var out []schedule.LatestScan
+	for _, s := range sites.Sites {
+		run, err := st.LatestScan(ctx, s.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, schedule.LatestScan{Site: s.ID, FinishedAt: run.FinishedAt, Report: run.Report})
+	}
+	return out, nil
 }
