@@ -47,7 +47,7 @@ type exportResponse struct {
 func (s *Server) handleConsentCreate(c echo.Context) error {
 	si := siteOf(c)
 	var req decisionRequest
-	if err := readJSON(c, &req); err != nil {
+	if err := readDecision(c, &req); err != nil {
 		return err
 	}
 	cats, err := si.validate(&req, si.state.Load().revision)
@@ -88,7 +88,7 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 		maxAge := int(rec.ExpiresAt.Sub(s.now()) / time.Second)
 		c.SetCookie(si.consentCookie(cookieValue(rec, si.categories), origin, c.Request().Host, maxAge))
 	}
-	return c.JSON(status, newConsentResponse(rec, false))
+	return writeConsent(c, status, rec, false)
 }
 
 // handleConsentGet returns a consent's current state:
@@ -99,7 +99,7 @@ func (s *Server) handleConsentGet(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.JSON(http.StatusOK, newConsentResponse(recs[len(recs)-1], true))
+	return writeConsent(c, http.StatusOK, recs[len(recs)-1], true)
 }
 
 // handleConsentExport returns a consent's full history with its banners:

@@ -35,26 +35,57 @@ type impressionRequest struct {
 	Language string `json:"language"`
 }
 
+// readDecision reads a decision body: the fast reader for the plain form,
+// encoding/json for everything else.
+func readDecision(c echo.Context, d *decisionRequest) error {
+	buf, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if fastDecodeDecision(buf, d) {
+		return nil
+	}
+	*d = decisionRequest{}
+	return decodeJSON(buf, d)
+}
+
 // readJSON checks the content type and size of the body and decodes it
 // into v, strictly: unknown fields, wrong types and trailing data are 400.
 func readJSON(c echo.Context, v any) error {
+	buf, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(buf, v)
+}
+
+// readBody checks the content type and size of the body and reads it.
+func readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
-	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if err != nil || mt != echo.MIMEApplicationJSON {
-		return errStatus(http.StatusUnsupportedMediaType, "the body must be JSON, with Content-Type: application/json")
+	ct := r.Header.Get(echo.HeaderContentType)
+	if ct != echo.MIMEApplicationJSON {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != echo.MIMEApplicationJSON {
+			return nil, errStatus(http.StatusUnsupportedMediaType, "the body must be JSON, with Content-Type: application/json")
+		}
 	}
 	if r.ContentLength > MaxBody {
-		return errStatus(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBody)
+		return nil, errStatus(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBody)
 	}
-	var buf [MaxBody + 1]byte
-	n, err := io.ReadFull(r.Body, buf[:])
+	size := MaxBody + 1
+	if r.ContentLength >= 0 {
+		size = int(r.ContentLength) + 1 // one more byte to see a body longer than announced
+	}
+	buf := make([]byte, size)
+	n, err := io.ReadFull(r.Body, buf)
 	switch {
 	case n > MaxBody:
-		return errStatus(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBody)
+		return nil, errStatus(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBody)
+	case n == size && r.ContentLength >= 0:
+		return nil, errStatus(http.StatusBadRequest, "the body is longer than its Content-Length")
 	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
-		return errStatus(http.StatusBadRequest, "reading the body: %v", err)
+		return nil, errStatus(http.StatusBadRequest, "reading the body: %v", err)
 	}
-	return decodeJSON(buf[:n], v)
+	return buf[:n], nil
 }
 
 // decodeJSON decodes one JSON object into v and names what is wrong.

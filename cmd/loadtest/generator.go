@@ -43,7 +43,7 @@ func newGenerator(base string, conns int, site string, banner widget.Config) *ge
 			MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute,
 		}},
 		body:   []byte(body),
-		prefix: strconv.FormatInt(time.Now().UnixNano(), 36),
+		prefix: strconv.FormatInt(time.Now().UnixNano(), 36)[:10],
 	}
 }
 
@@ -64,8 +64,14 @@ func (g *generator) healthz() error {
 // decision posts one decision with a fresh event id.
 func (g *generator) decision() error {
 	body := bytes.Clone(g.body)
-	ev := fmt.Sprintf("%-24s", g.prefix+"-"+strconv.FormatUint(g.seq.Add(1), 36))
-	copy(body[len(`{"event_id":"`):], strings.ReplaceAll(ev, " ", "_"))
+	// Overwrite the placeholder event id: prefix, "-", sequence, padding.
+	ev := body[len(`{"event_id":"`):][:24]
+	n := copy(ev, g.prefix)
+	ev[n] = '-'
+	seq := strconv.AppendUint(ev[n+1:n+1], g.seq.Add(1), 36)
+	for i := n + 1 + len(seq); i < len(ev); i++ {
+		ev[i] = '_'
+	}
 	req, _ := http.NewRequest(http.MethodPost, g.base+"/v1/sites/"+g.site+"/consents", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := g.client.Do(req)

@@ -105,10 +105,7 @@ type pending struct {
 func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, bool, error) {
 	rec := d.Record
 	rec.ConsentID = ""
-	body, err := json.Marshal(&rec)
-	if err != nil {
-		return store.Record{}, false, fmt.Errorf("record: %w", err)
-	}
+	body := rec.AppendJSON(make([]byte, 0, 512))
 	named, value := d.ConsentID, string(body[len(jsonHead):])
 	if named == "" {
 		named = d.NewConsentID // a key in the slot that the script never reads
