@@ -10,30 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// consentResponse is the answer to a decision and to reading a consent.
-type consentResponse struct {
-	ConsentID  string          `json:"consent_id"`
-	EventID    string          `json:"event_id"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	ExpiresAt  time.Time       `json:"expires_at"`
-	Categories map[string]bool `json:"categories"`
-	Action     store.Action    `json:"action"`
-	Revision   int             `json:"revision"`
-	Language   string          `json:"language,omitempty"` // GET only
-	Banner     string          `json:"banner,omitempty"`   // GET only
-}
-
-func newConsentResponse(r store.Record, full bool) consentResponse {
-	resp := consentResponse{
-		ConsentID: r.ConsentID, EventID: r.EventID, RecordedAt: r.RecordedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
-		Categories: r.Categories, Action: r.Action, Revision: r.Revision,
-	}
-	if full {
-		resp.Language, resp.Banner = r.Language, r.Banner
-	}
-	return resp
-}
-
 // exportResponse is a consent's full history with the banners its records
 // answered (Art. 15 and 20).
 type exportResponse struct {

@@ -185,8 +185,9 @@ func (p *jsonReader) categories() (map[string]*bool, bool) {
 	}
 }
 
-// writeConsent answers with the consent JSON, as encoding/json would write
-// consentResponse.
+// writeConsent answers with the consent JSON: consent_id, event_id,
+// recorded_at, expires_at (RFC 3339, UTC), categories, action, revision,
+// and with full (reading a consent) language and banner.
 func writeConsent(c echo.Context, status int, r store.Record, full bool) error {
 	b := make([]byte, 0, 384)
 	b = append(b, `{"consent_id":`...)
