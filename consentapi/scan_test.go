@@ -2,17 +2,24 @@ package consentapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crumbhq/crumb/consentapi"
 	"github.com/crumbhq/crumb/consentapi/jobqueue"
 	"github.com/crumbhq/crumb/consentapi/jobqueue/localqueue"
 	"github.com/crumbhq/crumb/consentapi/schedule"
 	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/crumbhq/crumb/consentapi/webhook"
 	"github.com/crumbhq/crumb/scanner"
 	"github.com/crumbhq/crumb/widget"
 )
@@ -200,5 +207,85 @@ func TestDeclaration(t *testing.T) {
 	}
 	if rec := e.do(t, request{method: "GET", path: path, origin: "https://evil.example"}); rec.Code != 403 {
 		t.Errorf("declaration from a foreign origin: %d", rec.Code)
+	}
+}
+
+// TestScanWidensBanner: the site gains a marketing cookie between two
+// scans. The owner's webhook receives one signed event for that scan, the
+// revision goes up, and the banner (the config inlined into crumb.js)
+// lists the new cookie under marketing at the new revision.
+func TestScanWidensBanner(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret := []byte("a-secret-of-sixteen+")
+	var (
+		mu     sync.Mutex
+		events []webhook.Event
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 0); err != nil {
+			t.Errorf("webhook signature: %v", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var ev webhook.Event
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		events = append(events, ev)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	res := &schedule.Results{
+		Store: e.store,
+		Site: func(id string) (schedule.SiteResults, bool) {
+			return schedule.SiteResults{Revision: 1, RaiseRevision: true, WebhookURL: hook.URL, WebhookSecret: secret}, id == "shop"
+		},
+		Webhook: webhook.NewSender(prometheus.NewRegistry(), nil),
+		Changed: func(ctx context.Context, site string) {
+			if err := e.srv.Refresh(ctx, site); err != nil {
+				t.Error(err)
+			}
+		},
+	}
+	before, _ := e.srv.Banner("shop")
+	t0 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	rep := func(at time.Time, items ...scanner.Item) *scanner.Report {
+		return &scanner.Report{SchemaVersion: scanner.SchemaVersion, Site: "https://shop.example/", FinishedAt: at, Items: items}
+	}
+	ga := scanItem("_ga", scanner.Analytics, "Google")
+	if err := res.Done(ctx, jobqueue.Job{ID: "shop@1", Site: "shop"}, rep(t0, ga)); err != nil {
+		t.Fatal(err)
+	}
+	baseline, _ := e.srv.Banner("shop")
+	if baseline.Revision != before.Revision {
+		t.Fatalf("the baseline scan raised the revision %d → %d", before.Revision, baseline.Revision)
+	}
+	if err := res.Done(ctx, jobqueue.Job{ID: "shop@2", Site: "shop"}, rep(t0.Add(time.Hour), ga, scanItem("_fbp", scanner.Marketing, "Meta"))); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.srv.Banner("shop")
+	if after.Revision != baseline.Revision+1 {
+		t.Errorf("revision after a new marketing cookie = %d, want %d", after.Revision, baseline.Revision+1)
+	}
+	if got := strings.Join(cookiesOf(after, "marketing"), ","); got != "_fbp" {
+		t.Errorf("banner marketing table = %q, want _fbp", got)
+	}
+	if after.Banner == baseline.Banner {
+		t.Error("banner hash unchanged: records would point at a banner without the new cookie")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	n := 0
+	for _, ev := range events {
+		if ev.ID == "shop@2:scan.completed" {
+			n++
+		}
+	}
+	if n != 1 || len(events) != 2 {
+		t.Errorf("events = %+v; want one for the widening scan (and one for the baseline)", events)
 	}
 }
