@@ -41,6 +41,8 @@ func (s *Server) scanRoutes(a *echo.Group, admin []echo.MiddlewareFunc) {
 	a.GET("/overrides", s.handleOverrideList, admin...)
 	a.PUT("/overrides", s.handleOverridePut, admin...)
 	a.DELETE("/overrides", s.handleOverrideDelete, admin...)
+	a.GET("/scan-settings", s.handleScanSettingsGet, admin...)
+	a.PUT("/scan-settings", s.handleScanSettingsPut, admin...)
 }
 
 // scans returns the store's scan history, or a 503 if it keeps none.
@@ -58,7 +60,11 @@ func (s *Server) handleScanStart(c echo.Context) error {
 		return errStatus(http.StatusServiceUnavailable, "no scan workers: run crumb with a Redis URL and `crumb worker`, or `crumb serve --workers N`")
 	}
 	si := siteOf(c)
-	settings := si.cfg.ScanSettings()
+	site, _, err := s.scanSite(c.Request().Context(), si)
+	if err != nil {
+		return err
+	}
+	settings := site.ScanSettings()
 	if err := settings.Validate(); err != nil {
 		return errStatus(http.StatusConflict, "%v", err)
 	}

@@ -241,7 +241,7 @@ func TestScanWidensBanner(t *testing.T) {
 	defer hook.Close()
 	res := &schedule.Results{
 		Store: e.store,
-		Site: func(id string) (schedule.SiteResults, bool) {
+		Site: func(_ context.Context, id string) (schedule.SiteResults, bool) {
 			return schedule.SiteResults{Revision: 1, RaiseRevision: true, WebhookURL: hook.URL, WebhookSecret: secret}, id == "shop"
 		},
 		Webhook: webhook.NewSender(prometheus.NewRegistry(), nil),
@@ -287,5 +287,53 @@ func TestScanWidensBanner(t *testing.T) {
 	}
 	if n != 1 || len(events) != 2 {
 		t.Errorf("events = %+v; want one for the widening scan (and one for the baseline)", events)
+	}
+}
+
+func TestScanSettingsAPI(t *testing.T) {
+	q, err := localqueue.Open(filepath.Join(t.TempDir(), "jobs.db"), jobqueue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	e := newEnv(t, func(o *consentapi.Options) { o.Scans.Enqueue = q.Enqueue })
+	path := "/v1/admin/sites/shop/scan-settings"
+	rec := e.do(t, request{method: "GET", path: path, header: bearer})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"schedule":"weekly"`) || !strings.Contains(rec.Body.String(), `"max_pages":50`) ||
+		!strings.Contains(rec.Body.String(), `"stored":null`) || !strings.Contains(rec.Body.String(), `"next_run":"`) {
+		t.Errorf("GET defaults: %d %s", rec.Code, rec.Body)
+	}
+	for _, tt := range []struct{ body, field string }{
+		{`{"schedule":"0 3 * *"}`, "scan.schedule"},
+		{`{"start_urls":["ftp://x/"]}`, "scan.start_urls"},
+		{`{"modes":["maybe"]}`, "scan.modes"},
+		{`{"max_pages":-3}`, "scan.max_pages"},
+		{`{"webhook":{"url":"https://x"}}`, "webhook"},
+	} {
+		rec := e.do(t, request{method: "PUT", path: path, body: tt.body, header: bearer})
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"field":"`+tt.field+`"`) {
+			t.Errorf("PUT %s = %d %s; want 400 naming %s", tt.body, rec.Code, rec.Body, tt.field)
+		}
+	}
+	rec = e.do(t, request{method: "PUT", path: path, header: bearer,
+		body: `{"schedule":"0 3 * * 1","start_urls":["https://shop.example/sv/"],"max_pages":7,"modes":["none"],"raise_revision":false}`})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"schedule":"0 3 * * 1"`) || !strings.Contains(rec.Body.String(), `"raise_revision":false`) {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do(t, request{method: "GET", path: path, header: bearer}); !strings.Contains(rec.Body.String(), `"max_pages":7`) {
+		t.Errorf("GET after PUT: %s", rec.Body)
+	}
+	// "Scan now" uses the stored settings.
+	if rec := e.do(t, request{method: "POST", path: "/v1/admin/sites/shop/scans", header: bearer}); rec.Code != 202 {
+		t.Fatalf("scan now: %d %s", rec.Code, rec.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := q.Receive(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := schedule.DecodeSettings(d.Job.Data); err != nil || s.MaxPages != 7 || s.StartURLs[0] != "https://shop.example/sv/" || len(s.Modes) != 1 {
+		t.Errorf("job settings = %+v, %v; want the stored ones", s, err)
 	}
 }

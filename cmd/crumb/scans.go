@@ -80,7 +80,7 @@ func newScans(c scanConfig, sites *siteconfig.Config, st schedule.ResultStore, g
 	reg.MustRegister(schedule.NewQueueCollector(s.queue, 2*time.Second))
 	if c.scheduler {
 		s.sched = &schedule.Scheduler{
-			Sites:   func(context.Context) ([]schedule.Site, error) { return scheduledSites(sites), nil },
+			Sites:   func(ctx context.Context) ([]schedule.Site, error) { return scheduledSites(ctx, sites, st) },
 			Enqueue: s.queue.Enqueue, Logger: logger, Metrics: s.metrics,
 		}
 	}
@@ -91,12 +91,16 @@ func newScans(c scanConfig, sites *siteconfig.Config, st schedule.ResultStore, g
 	}
 	s.results = &schedule.Results{
 		Store: st,
-		Site: func(id string) (schedule.SiteResults, bool) {
+		Site: func(ctx context.Context, id string) (schedule.SiteResults, bool) {
 			site, ok := sites.Site(id)
 			if !ok {
 				return schedule.SiteResults{}, false
 			}
-			return site.ScanResults(secrets[id]), true
+			eff, err := withStoredSettings(ctx, site, st)
+			if err != nil {
+				logger.Warn("read scan settings; using the config's", "site", id, "err", err)
+			}
+			return eff.ScanResults(secrets[id]), true
 		},
 		Classify: classifyReport,
 		Webhook:  webhook.NewSender(reg, logger),
@@ -128,14 +132,30 @@ func (s *scans) run(ctx context.Context, changed func(ctx context.Context, site 
 }
 
 // scheduledSites lists each configured site with its schedule and scan
-// settings.
-func scheduledSites(cfg *siteconfig.Config) []schedule.Site {
+// settings, as set in the config and overlaid through the admin API.
+func scheduledSites(ctx context.Context, cfg *siteconfig.Config, st store.ScanStore) ([]schedule.Site, error) {
 	out := make([]schedule.Site, 0, len(cfg.Sites))
 	for i := range cfg.Sites {
-		s := &cfg.Sites[i]
+		s, err := withStoredSettings(ctx, &cfg.Sites[i], st)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, schedule.Site{ID: s.ID, Schedule: s.ScanSchedule(), Settings: s.ScanSettings().Encode()})
 	}
-	return out
+	return out, nil
+}
+
+// withStoredSettings returns the site with the scan settings stored for it
+// through the admin API; on an error, the site as configured.
+func withStoredSettings(ctx context.Context, site *siteconfig.Site, st store.ScanStore) (siteconfig.Site, error) {
+	stored, err := st.ScanSettings(ctx, site.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return *site, nil
+	case err != nil:
+		return *site, err
+	}
+	return site.WithScanSettings(stored), nil
 }
 
 // webhookSecrets reads each site's webhook secret from the environment

@@ -220,3 +220,47 @@ func (s *Store) DeleteOverride(ctx context.Context, site, k string) error {
 	}
 	return nil
 }
+
+// bScanSettings holds each site's scan settings: site → store.ScanSettings JSON.
+var bScanSettings = []byte("scansettings")
+
+// PutScanSettings implements store.ScanStore.
+func (s *Store) PutScanSettings(ctx context.Context, site string, st store.ScanSettings) error {
+	v, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("put scan settings: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bScanSettings)
+		if err != nil {
+			return err
+		}
+		return bk.Put(b(site), v)
+	})
+	if err != nil {
+		return fmt.Errorf("put scan settings: %w", err)
+	}
+	return nil
+}
+
+// ScanSettings implements store.ScanStore.
+func (s *Store) ScanSettings(ctx context.Context, site string) (store.ScanSettings, error) {
+	var st store.ScanSettings
+	var v []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if bk := tx.Bucket(bScanSettings); bk != nil {
+			v = bytes.Clone(bk.Get(b(site)))
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return st, fmt.Errorf("scan settings: %w", err)
+	case v == nil:
+		return st, fmt.Errorf("scan settings: %w", store.ErrNotFound)
+	}
+	if err := json.Unmarshal(v, &st); err != nil {
+		return st, fmt.Errorf("scan settings: decode: %w", err)
+	}
+	return st, nil
+}

@@ -182,3 +182,38 @@ func (s *Store) DeleteOverride(ctx context.Context, site, key string) error {
 	}
 	return nil
 }
+
+// scanSettingsKey holds the site's scan settings JSON (store.ScanSettings).
+func scanSettingsKey(site string) string { return prefix(site) + "scansettings" }
+
+// PutScanSettings implements store.ScanStore.
+func (s *Store) PutScanSettings(ctx context.Context, site string, st store.ScanSettings) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("put scan settings: %w", err)
+	}
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	if err := s.c.Set(ctx, scanSettingsKey(site), b, 0).Err(); err != nil {
+		return fmt.Errorf("put scan settings: %w", unavailable(err))
+	}
+	return nil
+}
+
+// ScanSettings implements store.ScanStore.
+func (s *Store) ScanSettings(ctx context.Context, site string) (store.ScanSettings, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var st store.ScanSettings
+	b, err := s.c.Get(ctx, scanSettingsKey(site)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return st, fmt.Errorf("scan settings: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return st, fmt.Errorf("scan settings: %w", unavailable(err))
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("scan settings: decode: %w", err)
+	}
+	return st, nil
+}

@@ -44,7 +44,7 @@ type Results struct {
 	Store ResultStore
 	// Site returns a site's settings; false for a site no longer
 	// configured, whose scan is dropped.
-	Site func(id string) (SiteResults, bool)
+	Site func(ctx context.Context, id string) (SiteResults, bool)
 	// Classify classifies the report's items again with the site's
 	// overrides, which beat every other rule; nil leaves the report as the
 	// scan classified it.
@@ -67,7 +67,7 @@ type ScanEvent struct {
 
 // Done implements DoneFunc.
 func (r *Results) Done(ctx context.Context, job jobqueue.Job, rep *scanner.Report) error {
-	site, ok := r.Site(job.Site)
+	site, ok := r.Site(ctx, job.Site)
 	if !ok {
 		loggerOf(r.Logger).Warn("scan of a site no longer configured dropped", "site", job.Site, "job", job.ID)
 		return nil
@@ -175,7 +175,7 @@ func (r *Results) notify(ctx context.Context, site SiteResults, run store.ScanRu
 // Failed implements DeadFunc: the site owner hears that a scan ran out of
 // attempts.
 func (r *Results) Failed(ctx context.Context, job jobqueue.Job, cause error) {
-	site, ok := r.Site(job.Site)
+	site, ok := r.Site(ctx, job.Site)
 	if !ok || r.Webhook == nil || site.WebhookURL == "" {
 		return
 	}

@@ -107,7 +107,7 @@ func TestResults(t *testing.T) {
 	var changed []string
 	res := &schedule.Results{
 		Store: st,
-		Site: func(id string) (schedule.SiteResults, bool) {
+		Site: func(_ context.Context, id string) (schedule.SiteResults, bool) {
 			return schedule.SiteResults{Revision: 3, RaiseRevision: true, Keep: 2, WebhookURL: hook.URL, WebhookSecret: hookSecret}, id == "shop"
 		},
 		Classify: applyOverrides,

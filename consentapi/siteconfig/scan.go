@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/crumbhq/crumb/consentapi/schedule"
+	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/crumbhq/crumb/scanner"
 )
 
@@ -105,4 +106,41 @@ func (c *checker) scan(s *Site) {
 	if w.URL == "" && w.SecretEnv != "" {
 		c.addf("scan.webhook.url", "missing: secret_env is set but no url")
 	}
+}
+
+// WithScanSettings returns a copy of the site whose scan settings are
+// overlaid, field by field, with those stored through the admin API.
+func (s Site) WithScanSettings(o store.ScanSettings) Site {
+	sc := s.Scan
+	if o.Schedule != "" {
+		sc.Schedule = o.Schedule
+	}
+	if len(o.StartURLs) > 0 {
+		sc.StartURLs = o.StartURLs
+	}
+	if o.MaxPages != 0 {
+		sc.MaxPages = o.MaxPages
+	}
+	if len(o.Modes) > 0 {
+		sc.Modes = o.Modes
+	}
+	if o.Keep != 0 {
+		sc.Keep = o.Keep
+	}
+	if o.RaiseRevision != nil {
+		sc.RaiseRevision = o.RaiseRevision
+	}
+	s.Scan = sc
+	return s
+}
+
+// CheckScan reports what is wrong with the site's scan settings as an
+// *Error listing every problem, or nil.
+func (s *Site) CheckScan(file string) error {
+	c := &checker{file: file, site: s.ID}
+	c.scan(s)
+	if len(c.problems) > 0 {
+		return &Error{Problems: c.problems}
+	}
+	return nil
 }

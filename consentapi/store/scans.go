@@ -43,6 +43,25 @@ type ScanStore interface {
 	Overrides(ctx context.Context, site string) ([]Override, error)
 	// DeleteOverride removes the override with key. ErrNotFound if none.
 	DeleteOverride(ctx context.Context, site, key string) error
+
+	// PutScanSettings stores the site's scan settings set at run time,
+	// replacing any stored before.
+	PutScanSettings(ctx context.Context, site string, s ScanSettings) error
+	// ScanSettings returns the stored settings, or ErrNotFound if none
+	// were stored.
+	ScanSettings(ctx context.Context, site string) (ScanSettings, error)
+}
+
+// ScanSettings are a site's scan settings set through the admin API. Each
+// field set overrides the site config's; a zero field keeps it.
+type ScanSettings struct {
+	Schedule      string    `json:"schedule,omitempty"`
+	StartURLs     []string  `json:"start_urls,omitempty"`
+	MaxPages      int       `json:"max_pages,omitempty"`
+	Modes         []string  `json:"modes,omitempty"`
+	Keep          int       `json:"keep,omitempty"`
+	RaiseRevision *bool     `json:"raise_revision,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at,omitzero"`
 }
 
 // ScanRun is one finished scan of a site and what it changed.

@@ -36,6 +36,7 @@ func RunScans(t *testing.T, open OpenScans) {
 		{"ScansPerSite", testScansPerSite},
 		{"ScansConcurrent", testScansConcurrent},
 		{"Overrides", testOverrides},
+		{"ScanSettings", testScanSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,5 +225,31 @@ func testOverrides(t *testing.T, s ScanStore) {
 	}
 	if got, _ := s.Overrides(ctx, site); len(got) != 1 {
 		t.Errorf("Overrides after delete = %+v, want one", got)
+	}
+}
+
+func testScanSettings(t *testing.T, s ScanStore) {
+	ctx := context.Background()
+	if _, err := s.ScanSettings(ctx, site); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ScanSettings with none stored = %v, want ErrNotFound", err)
+	}
+	off := false
+	want := store.ScanSettings{Schedule: "0 3 * * 1", StartURLs: []string{"https://shop.test/sv/"}, MaxPages: 20,
+		Modes: []string{"none"}, Keep: 3, RaiseRevision: &off, UpdatedAt: scanEpoch}
+	if err := s.PutScanSettings(ctx, site, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ScanSettings(ctx, site)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ScanSettings = %+v, %v; want %+v", got, err, want)
+	}
+	if err := s.PutScanSettings(ctx, site, store.ScanSettings{MaxPages: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ScanSettings(ctx, site); got.MaxPages != 5 || got.Schedule != "" || got.RaiseRevision != nil {
+		t.Errorf("replaced settings = %+v, want only max_pages 5", got)
+	}
+	if _, err := s.ScanSettings(ctx, "other"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another site's settings = %v, want ErrNotFound", err)
 	}
 }
