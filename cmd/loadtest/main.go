@@ -45,14 +45,15 @@ func main() {
 
 // options are the load test's settings.
 type options struct {
-	conns      int
-	duration   time.Duration
-	rounds     int
-	redisURL   string
-	config     string
-	site       string
-	cpuProfile string
-	committers int
+	conns        int
+	duration     time.Duration
+	rounds       int
+	redisURL     string
+	config       string
+	site         string
+	cpuProfile   string
+	committers   int
+	profilePhase string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.redisURL, "redis-url", "", "use this Redis (with appendonly yes) instead of starting one")
 	fs.StringVar(&o.config, "config", "configs/crumb.yaml", "site configuration")
 	fs.StringVar(&o.site, "site", "exempel", "site to post decisions to")
+	fs.StringVar(&o.profilePhase, "cpuprofile-phase", "decisions", "phase -cpuprofile covers: decisions or healthz")
 	fs.IntVar(&o.committers, "committers", 0, "redisstore group committers (0: the store's default)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the decision phases to this file")
 	if err := fs.Parse(args); err != nil {
@@ -132,9 +134,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	per := o.duration / time.Duration(o.rounds)
 	var redisCPU float64
 	for range o.rounds {
-		gen.run(ctx, health, per, gen.healthz, false)
+		if o.cpuProfile != "" && o.profilePhase == "healthz" {
+			stopProfile, err := startProfile(o.cpuProfile)
+			if err != nil {
+				return err
+			}
+			gen.run(ctx, health, per, gen.healthz, false)
+			stopProfile()
+		} else {
+			gen.run(ctx, health, per, gen.healthz, false)
+		}
 		before := redisCPUSeconds(ctx, client)
-		if o.cpuProfile != "" {
+		if o.cpuProfile != "" && o.profilePhase == "decisions" {
 			stopProfile, err := startProfile(o.cpuProfile)
 			if err != nil {
 				return err
@@ -147,7 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	health.print(stdout)
 	decide.print(stdout)
 	if os.Getenv("LOADTEST_COMMANDSTATS") != "" {
-		fmt.Fprintln(stdout, client.Info(ctx, "commandstats").Val())
+		fmt.Fprintln(stdout, client.Info(ctx, "commandstats", "cpu").Val())
 	}
 	fmt.Fprintf(stdout, "redis-server CPU during decisions: %.0f%% of one core (%.1f µs per decision)\n",
 		100*redisCPU/decide.elapsed.Seconds(), 1e6*redisCPU/float64(len(decide.lat)))
