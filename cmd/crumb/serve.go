@@ -100,16 +100,7 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var problems []string
-	fs.VisitAll(func(f *flag.Flag) {
-		if v := e.getenv(envOf[f.Name]); v != "" && !set[f.Name] {
-			if err := fs.Set(f.Name, v); err != nil {
-				problems = append(problems, fmt.Sprintf("%s=%q: %v", envOf[f.Name], v, err))
-			}
-		}
-	})
+	problems := applyEnv(fs, envOf, e.getenv)
 	c.adminToken, c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN"), e.getenv("CRUMB_METRICS_TOKEN")
 	if c.logFormat != "text" && c.logFormat != "json" {
 		problems = append(problems, fmt.Sprintf("log format %q: want text or json", c.logFormat))
@@ -130,6 +121,25 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 		return nil, usagef("serve: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// applyEnv sets every flag of fs not given on the command line from its
+// environment variable (envOf maps flag names to variables), so that a flag
+// wins over its variable and the variable over the default. It returns one
+// problem per variable whose value the flag refuses.
+func applyEnv(fs *flag.FlagSet, envOf map[string]string, getenv func(string) string) []string {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var problems []string
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envOf[f.Name]
+		if v := getenv(name); name != "" && v != "" && !set[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				problems = append(problems, fmt.Sprintf("%s=%q: %v", name, v, err))
+			}
+		}
+	})
+	return problems
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -15,7 +15,7 @@ import (
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(tb testing.TB) store.Store {
-		s, err := localstore.Open(filepath.Join(tb.TempDir(), "crumb.db"), localstore.Options{})
+		s, err := localstore.Open(filepath.Join(tb.TempDir(), "crumb.db"), localstore.Options{NoSync: true}) // fsync is not what the suite tests
 		if err != nil {
 			tb.Fatal(err)
 		}
