@@ -51,6 +51,7 @@ func (s *Server) public(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Set(ctxSameOrigin, origin)
 		case si.origins[strings.ToLower(origin)]:
 			h.Set(echo.HeaderAccessControlAllowOrigin, origin)
+			h.Set(echo.HeaderAccessControlExposeHeaders, "Retry-After")
 			if preflight {
 				h.Set(echo.HeaderAccessControlAllowMethods, "GET, POST, DELETE")
 				h.Set(echo.HeaderAccessControlAllowHeaders, "Content-Type")

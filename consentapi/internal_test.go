@@ -1,0 +1,86 @@
+package consentapi
+
+import (
+	"testing"
+	"time"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+)
+
+func TestUAFamily(t *testing.T) {
+	tests := []struct{ ua, want string }{
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36", "chrome"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0", "edge"},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15", "safari"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/140.0 Mobile/15E148 Safari/604.1", "chrome"},
+		{"Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", "firefox"},
+		{"Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/27.0 Chrome/125.0 Mobile Safari/537.36", "samsung"},
+		{"Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/139.0 Safari/537.36 OPR/124.0", "opera"},
+		{"curl/8.5.0", "other"},
+		{"", "other"},
+	}
+	for _, tt := range tests {
+		if got := uaFamily(tt.ua); got != tt.want {
+			t.Errorf("uaFamily(%q) = %q, want %q", tt.ua, got, tt.want)
+		}
+	}
+}
+
+func TestCookieValue(t *testing.T) {
+	r := store.Record{
+		ConsentID: "Xk3u9Qm0aB1c2D3e4F5g6H", Revision: 3, RecordedAt: time.Unix(1795000000, 0),
+		Categories: map[string]bool{"necessary": true, "analytics": true, "marketing": false, "video": true},
+	}
+	order := []string{"necessary", "analytics", "marketing", "video"}
+	if got, want := cookieValue(r, order), "1.Xk3u9Qm0aB1c2D3e4F5g6H.3.analytics+video.1795000000"; got != want {
+		t.Errorf("cookie %q, want %q", got, want)
+	}
+	r.Categories = map[string]bool{"necessary": true, "analytics": false}
+	if got, want := cookieValue(r, order), "1.Xk3u9Qm0aB1c2D3e4F5g6H.3.-.1795000000"; got != want {
+		t.Errorf("cookie %q, want %q", got, want)
+	}
+}
+
+func TestConsentIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := newConsentID()
+		if !validConsentID(id) || seen[id] {
+			t.Fatalf("id %q invalid or repeated", id)
+		}
+		seen[id] = true
+	}
+	for _, bad := range []string{"", "short", "Xk3u9Qm0aB1c2D3e4F5g6H=", "Xk3u9Qm0aB1c2D3e4F5g.H", "Xk3u9Qm0aB1c2D3e4F5g6ä"} {
+		if validConsentID(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(0, 0)
+	l := newLimiter(2, 3, func() time.Time { return now })
+	for i := range 3 {
+		if _, ok := l.allow("192.0.2.1"); !ok {
+			t.Fatalf("request %d refused within the burst", i)
+		}
+	}
+	wait, ok := l.allow("192.0.2.1")
+	if ok || wait != 1 {
+		t.Fatalf("over the burst: ok=%v wait=%d, want refused for 1s", ok, wait)
+	}
+	if _, ok := l.allow("192.0.2.2"); !ok {
+		t.Error("another client was refused")
+	}
+	now = now.Add(500 * time.Millisecond)
+	if _, ok := l.allow("192.0.2.1"); !ok {
+		t.Error("refused after refilling one token")
+	}
+	now = now.Add(time.Hour)
+	l.sweep()
+	for i := range l.shards {
+		if n := len(l.shards[i].buckets); n != 0 {
+			t.Fatalf("sweep left %d idle buckets", n)
+		}
+	}
+}
