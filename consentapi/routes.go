@@ -16,10 +16,11 @@ func (s *Server) routes() {
 	e := s.e
 
 	// Visitors: called by the banner from the site's pages (CORS per site).
-	// The widget's GET /v1/sites/:site/crumb.js belongs here too.
 	// (Middleware is given per route, not per group: a group with
 	// middleware would answer unknown paths and methods through it.)
+	// crumb.js is a public, cached script: no CORS check, no rate limit.
 	v := e.Group("/v1/sites/:site")
+	v.GET("/crumb.js", s.handleWidget)
 	v.POST("/consents", s.handleConsentCreate, s.public)
 	v.GET("/consents/:id", s.handleConsentGet, s.public)
 	v.GET("/consents/:id/export", s.handleConsentExport, s.public)
@@ -37,6 +38,10 @@ func (s *Server) routes() {
 	a.GET("/consents/:id/export", s.handleConsentExport, admin...)
 	a.DELETE("/consents/:id", s.handleConsentErase, admin...)
 	s.scanRoutes(a, admin)
+
+	// The demo site (demo.go).
+	e.GET("/", s.handleDemo)
+	e.GET("/demo/:file", s.handleDemoFile)
 
 	// Operations.
 	e.GET("/healthz", s.handleHealthz)

@@ -63,6 +63,7 @@ type Server struct {
 	sites   map[string]*site
 	metrics *metrics
 	limiter *limiter
+	widget  *widgetServer // crumb.js and the demo page (widget.go, demo.go)
 	// idPrefix starts every request id of this process.
 	idPrefix string
 }
@@ -107,6 +108,11 @@ func NewServer(ctx context.Context, opts Options, st store.Store) (*Server, erro
 	if opts.RateLimit > 0 {
 		s.limiter = newLimiter(opts.RateLimit, opts.RateBurst, s.now)
 	}
+	w, err := newWidgetServer(s.sites)
+	if err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	s.widget = w
 	m, err := newMetrics(opts.Registry, s)
 	if err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
