@@ -50,15 +50,22 @@ func TestAPIUnreachableRetriesOnNextPage(t *testing.T) {
 func TestCrossOriginAPI(t *testing.T) {
 	site := newTestSite(t, mustBuild(t), testConfig())
 	api := site.crossOrigin()
-	site.set(func(cfg *widget.Config) { cfg.API = api })
+	site.set(func(cfg *widget.Config) { cfg.API, cfg.IconPosition = api, "bottom-right" })
 	ctx := browsertest.Tab(t)
 	open(t, ctx, site.url("/index.html"))
+	if text := eval[string](t, ctx, in(".b")+`.textContent`); !contains(text, "lower-right corner") {
+		t.Errorf("withdraw sentence does not point at the lower-right icon: %s", text)
+	}
 	click(t, ctx, in(".bs .r"))
 	checkRecord(t, site.waitRecorded(1)[0], "reject_all", false, false)
 	// No server can set a cookie for the page here: the banner writes the
 	// consent id into its own cookie once the API answers.
 	waitJS(t, ctx, `/crumb_consent=1\.[\w-]+\.1\.-\.\d+/.test(document.cookie)`)
 	site.waitFor("an impression through the cross-origin API", func() bool { return site.impressionCount() == 1 })
+	waitJS(t, ctx, in(".i"))
+	if right := eval[float64](t, ctx, `innerWidth - `+in(".i")+`.getBoundingClientRect().right`); right < 0 || right > 32 {
+		t.Errorf("icon is %v px from the right edge, want it in the lower-right corner", right)
+	}
 }
 
 func TestExportAndErase(t *testing.T) {

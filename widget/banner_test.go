@@ -18,6 +18,7 @@ var gated = []string{"/analytics.js", "/analytics2.js", "/marketing.js", "/embed
 func TestFirstVisitShowsBannerAndRunsNothing(t *testing.T) {
 	site := newTestSite(t, mustBuild(t), testConfig())
 	ctx := browsertest.Tab(t)
+	beforeLoad(t, ctx, `window.shifts = 0; new PerformanceObserver(l => l.getEntries().forEach(e => shifts += e.value)).observe({type: 'layout-shift', buffered: true})`)
 	open(t, ctx, site.url("/index.html"))
 	waitJS(t, ctx, in(".b"))
 
@@ -83,6 +84,10 @@ func TestFirstVisitShowsBannerAndRunsNothing(t *testing.T) {
 	}
 	if got := site.recorded(); len(got) != 0 {
 		t.Errorf("decisions recorded without a choice: %+v", got)
+	}
+	// The banner overlays the page: it pushes nothing (no layout shift).
+	if got := eval[float64](t, ctx, `window.shifts`); got != 0 {
+		t.Errorf("cumulative layout shift %v with the banner, want 0", got)
 	}
 }
 

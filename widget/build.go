@@ -43,7 +43,10 @@ type Bundle struct {
 // Build bundles and minifies the embedded sources in-process with esbuild.
 // It takes a few milliseconds; the server calls it once at start-up and
 // refuses to start when it fails. Errors wrap ErrBuild.
-func Build() (*Bundle, error) {
+func Build() (*Bundle, error) { return build(src) }
+
+// build bundles src/main.js from fsys.
+func build(fsys fs.FS) (*Bundle, error) {
 	res := api.Build(api.BuildOptions{
 		EntryPoints:       []string{"src/main.js"},
 		Bundle:            true,
@@ -60,7 +63,7 @@ func Build() (*Bundle, error) {
 			"__CRUMB_CONFIG__":  configPlaceholder,
 			"__CRUMB_VERSION__": versionPlaceholder,
 		},
-		Plugins: []api.Plugin{embedPlugin(src)},
+		Plugins: []api.Plugin{embedPlugin(fsys)},
 	})
 	if len(res.Errors) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrBuild, messages(res.Errors))
