@@ -197,7 +197,7 @@ func (si *site) categoriesOf(d *decisionRequest) (map[string]bool, error) {
 			switch {
 			case d.Action == store.AcceptAll && !granted:
 				return nil, badField("categories."+id, "accept_all grants every category")
-			case (d.Action == store.RejectAll || d.Action == store.Withdraw) && granted:
+			case d.Action == store.RejectAll && granted:
 				return nil, badField("categories."+id, "%s refuses every category but necessary", d.Action)
 			case d.Action == store.GPC && granted && si.gpc[id]:
 				return nil, badField("categories."+id, "the Global Privacy Control signal refuses this category")
@@ -205,7 +205,22 @@ func (si *site) categoriesOf(d *decisionRequest) (map[string]bool, error) {
 		}
 		cats[id] = granted
 	}
+	if d.Action == store.Withdraw && !refusesAny(cats) {
+		// A withdrawal takes back at least one purpose; it may keep others
+		// (withdrawing statistics but not marketing is still a withdrawal).
+		return nil, badField("categories", "withdraw refuses at least one category")
+	}
 	return cats, nil
+}
+
+// refusesAny reports whether some category is refused.
+func refusesAny(cats map[string]bool) bool {
+	for _, g := range cats {
+		if !g {
+			return true
+		}
+	}
+	return false
 }
 
 // checkToken accepts min to max characters of [A-Za-z0-9_-].

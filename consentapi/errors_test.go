@@ -49,7 +49,7 @@ func TestBadInput(t *testing.T) {
 		{"bad action", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "maybe"})}, 400, "action", ""},
 		{"accept_all with a refusal", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "accept_all"})}, 400, "categories.marketing", "accept_all"},
 		{"reject_all with a grant", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "reject_all"})}, 400, "categories.analytics", "reject_all"},
-		{"withdraw with a grant", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "withdraw"})}, 400, "categories.analytics", "withdraw"},
+		{"withdraw refusing nothing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "withdraw", "categories": map[string]any{"necessary": true, "analytics": true, "marketing": true}})}, 400, "categories", "withdraw"},
 		{"gpc granting marketing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "gpc", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": true}})}, 400, "categories.marketing", "Global Privacy Control"},
 		{"event id missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"event_id": nil})}, 400, "event_id", "missing"},
 		{"event id short", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"event_id": "abc"})}, 400, "event_id", ""},

@@ -211,8 +211,8 @@ func TestWithdrawDeletesCookiesAndReloads(t *testing.T) {
 	id := eval[string](t, ctx, `crumb.get().id`)
 
 	// Withdraw analytics: its cookies go (on / and /shop, names and
-	// patterns), the page reloads, marketing stays. The API wants withdraw
-	// to refuse everything, so a partial withdrawal is recorded as custom.
+	// patterns), the page reloads, marketing stays; recorded as withdraw
+	// with marketing still granted.
 	withdraw := func(toggle string) {
 		t.Helper()
 		eval[bool](t, ctx, `window.before = true`)
@@ -223,7 +223,7 @@ func TestWithdrawDeletesCookiesAndReloads(t *testing.T) {
 		waitJS(t, ctx, `!window.before && document.readyState === 'complete'`) // reloaded
 	}
 	withdraw(`[...` + in("dialog") + `.querySelectorAll('input')][1]`)
-	checkRecord(t, site.waitRecorded(2)[1], "custom", false, true)
+	checkRecord(t, site.waitRecorded(2)[1], "withdraw", false, true)
 	if got, want := names(cookies(t, ctx, site)), []string{"_fbp", "crumb_consent"}; !slices.Equal(got, want) {
 		t.Errorf("cookies after withdrawing analytics: %v, want %v", got, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -231,8 +232,8 @@ func (s *testSite) consent(r *http.Request) (int, any) {
 		return apiError(http.StatusBadRequest, "categories", "want every site category, got %v", req.Categories)
 	}
 	// The service's rules: necessary is always granted, accept_all grants
-	// everything, reject_all and withdraw refuse everything, gpc refuses the
-	// GPC categories.
+	// everything, reject_all refuses everything, withdraw refuses at least
+	// one category, gpc refuses the GPC categories.
 	for _, c := range s.cfg.Categories {
 		granted, ok := req.Categories[c.ID]
 		switch {
@@ -240,10 +241,13 @@ func (s *testSite) consent(r *http.Request) (int, any) {
 			return apiError(http.StatusBadRequest, "categories", "missing %s", c.ID)
 		case c.Locked && !granted,
 			!c.Locked && req.Action == "accept_all" && !granted,
-			!c.Locked && (req.Action == "reject_all" || req.Action == "withdraw") && granted,
+			!c.Locked && req.Action == "reject_all" && granted,
 			req.Action == "gpc" && granted && slices.Contains(s.cfg.GPC, c.ID):
 			return apiError(http.StatusBadRequest, "categories."+c.ID, "%s may not set %s to %v", req.Action, c.ID, granted)
 		}
+	}
+	if req.Action == "withdraw" && !slices.Contains(slices.Collect(maps.Values(req.Categories)), false) {
+		return apiError(http.StatusBadRequest, "categories", "withdraw refuses at least one category")
 	}
 	if reply, ok := s.replies[req.EventID]; ok {
 		return http.StatusOK, reply

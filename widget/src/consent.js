@@ -35,16 +35,16 @@ export function recorded(res) {
 }
 
 // decide records a decision: on maps optional category ids to true when
-// granted. Refusing everything after granting something is recorded as a
-// withdrawal (R21); a partial one as custom, as the API wants withdraw to
-// refuse every category (the record's categories show what was withdrawn).
+// granted. Refusing a category that was granted is recorded as a withdrawal
+// (R21), also when other categories stay granted; the record's categories
+// show what was withdrawn and what was kept.
 function decide(on, action) {
   const before = state().categories
   const next = {}
   for (const id of optional) next[id] = !!on[id]
   const off = (was) => cats.filter((k) => was(k.id) && next[k.id] === false)
   const withdrawn = off((id) => before[id])
-  if (withdrawn.length && !optional.some((id) => next[id])) action = 'withdraw'
+  if (withdrawn.length) action = 'withdraw'
   // Also clear what an expired or older-revision choice had let in.
   const wiped = off((id) => before[id] || stored?.on[id])
   choice = stored = { id: stored?.id || '', rev: cfg.revision, on: next, ts: now() }
