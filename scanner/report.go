@@ -21,6 +21,13 @@ type Report struct {
 	Pages           []Page `json:"pages"`
 	Items           []Item `json:"items"`
 	ThirdPartyHosts []Host `json:"third_party_hosts"`
+
+	// BlockedCookies are cookies a response tried to set and the browser
+	// refused (e.g. a third-party cookie without SameSite=None; Secure).
+	BlockedCookies []BlockedCookie `json:"blocked_cookies,omitempty"`
+	// Notes say what the scan did beyond visiting pages (the consent it
+	// granted, limits it reached, sitemaps it could not read).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Page is one page visit of a scan.
@@ -32,6 +39,10 @@ type Page struct {
 	Status   int      `json:"status,omitempty"` // HTTP status of the main document; 0 if none arrived
 	Error    string   `json:"error,omitempty"`
 	Duration Duration `json:"duration"`
+
+	// RedirectedTo is where the page ended up, when a redirect on the site
+	// took it elsewhere.
+	RedirectedTo string `json:"redirected_to,omitempty"`
 }
 
 // Host is a third-party host the site's pages contacted.
@@ -40,4 +51,16 @@ type Host struct {
 	Requests  int      `json:"requests"`
 	FirstPage string   `json:"first_page"`
 	SeenIn    []string `json:"seen_in"` // consent modes
+}
+
+// BlockedCookie is a cookie the browser refused to store, with its reasons
+// as Chromium gives them (e.g. "SameSiteUnspecifiedTreatedAsLax",
+// "ThirdPartyPhaseout").
+type BlockedCookie struct {
+	Name      string   `json:"name"`
+	Domain    string   `json:"domain"`
+	SetBy     string   `json:"set_by"`
+	Reasons   []string `json:"reasons"`
+	FirstPage string   `json:"first_page"`
+	SeenIn    []string `json:"seen_in"`
 }

@@ -125,11 +125,16 @@ type Item struct {
 	Size     int       `json:"size"`                // bytes of name plus value
 	ValueLen int       `json:"value_length"`
 
+	// RequestedLifetime is the lifetime the setter asked for, when the
+	// browser stored less (Chromium caps cookies at 400 days).
+	RequestedLifetime Duration `json:"requested_lifetime,omitzero"`
+
 	Party Party `json:"party"`
 
 	// SetBy is the URL of the response whose Set-Cookie header set the item,
 	// or of the script that wrote it; SetVia says which ("http", "script",
-	// "unknown").
+	// "unknown"; "scanner" for the consent cookie the scanner itself set to
+	// grant consent).
 	SetBy  string `json:"set_by,omitempty"`
 	SetVia string `json:"set_via"`
 
