@@ -2,10 +2,397 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/classify"
+	"github.com/crumbhq/crumb/scanner/crawl"
+	"github.com/crumbhq/crumb/scanner/declaration"
 )
 
-// runScan is being written; this placeholder keeps the build green until then.
+const scanUsage = `usage: crumb scan [flags] URL
+       crumb scan -report FILE [flags]
+
+Crawls the site of URL in headless Chromium as a fresh visitor and reports
+every cookie, localStorage, sessionStorage and IndexedDB item it stores, who
+stored it, whether it came before consent, and what it is for. Progress goes
+to standard error; the report to standard output (or -o).
+
+Exit codes: 0 scanned, 1 the scan failed (the browser did not run, the start
+page never loaded, or the scan was interrupted), 2 bad usage.
+
+Flags:
+  -format F          table (default), json (scanner.Report, schema in the
+                     README), csv, md, declaration-html or declaration-md
+  -lang L            language of a declaration: sv (default) or en
+  -consent MODES     none (default), accept-all, or none,accept-all
+  -max-pages N       pages per consent mode (default 50)
+  -max-depth N       link hops from the start page (default 5)
+  -timeout D         the whole scan (default 15m)
+  -page-timeout D    one page (default 30s)
+  -dwell D           time on each loaded page before collecting (default 2s)
+  -concurrency N     tabs at once (default 2)
+  -recycle-after N   restart the browser after N pages (default 40)
+  -max-heap-mb N     JavaScript heap of a page, in MB (default 512)
+  -chromium PATH     the browser (env CRUMB_CHROMIUM; default chromium,
+                     chromium-browser, google-chrome or headless-shell on PATH)
+  -chromium-flag F   extra Chromium flag, e.g. --host-resolver-rules=...;
+                     repeatable (env CRUMB_CHROMIUM_FLAGS, flags separated by
+                     spaces, used when no -chromium-flag is given)
+  -proxy URL         send the browser's traffic through a proxy
+  -insecure          accept any TLS certificate
+  -cookie-db FILE    more cookie knowledge (crumb format or Open Cookie
+                     Database CSV); repeatable (env CRUMB_COOKIE_DB,
+                     comma-separated, used when no -cookie-db is given)
+  -no-classify       report items without classifying them
+  -o FILE            write the report to FILE
+  -report FILE       render a report saved with -format json instead of
+                     scanning (to change its format or write a declaration)
+  -q                 no progress on standard error
+  -v                 debug log on standard error
+`
+
+// scanFormats are the values of -format.
+var scanFormats = []string{"table", "json", "csv", "md", "declaration-html", "declaration-md"}
+
+// runScan scans one site and writes its report.
 func runScan(ctx context.Context, args []string, e env) error {
-	return errors.New("scan: not implemented yet")
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, scanUsage) }
+	var o crawl.Options
+	format := fs.String("format", "table", "")
+	lang := fs.String("lang", "sv", "")
+	consent := fs.String("consent", scanner.ModeNone, "")
+	fs.IntVar(&o.MaxPages, "max-pages", 50, "")
+	fs.IntVar(&o.MaxDepth, "max-depth", 5, "")
+	fs.DurationVar(&o.MaxDuration, "timeout", 15*time.Minute, "")
+	fs.DurationVar(&o.PageTimeout, "page-timeout", 30*time.Second, "")
+	fs.DurationVar(&o.Dwell, "dwell", 2*time.Second, "")
+	fs.IntVar(&o.Concurrency, "concurrency", 2, "")
+	fs.IntVar(&o.RecycleAfter, "recycle-after", 40, "")
+	fs.IntVar(&o.MaxHeapMB, "max-heap-mb", 512, "")
+	fs.StringVar(&o.ChromiumPath, "chromium", e.getenv("CRUMB_CHROMIUM"), "")
+	var chromiumFlags, dbs stringList
+	fs.Var(&chromiumFlags, "chromium-flag", "")
+	proxy := fs.String("proxy", "", "")
+	fs.BoolVar(&o.IgnoreTLSErrors, "insecure", false, "")
+	fs.Var(&dbs, "cookie-db", "")
+	noClassify := fs.Bool("no-classify", false, "")
+	out := fs.String("o", "", "")
+	saved := fs.String("report", "", "")
+	quiet := fs.Bool("q", false, "")
+	verbose := fs.Bool("v", false, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	// Flags may follow the URL too.
+	if fs.NArg() > 1 {
+		rest := fs.Args()
+		if err := parseFlags(fs, rest[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("scan: one URL, please (also got %q)", fs.Arg(0))
+		}
+		o.URL = rest[0]
+	} else {
+		o.URL = fs.Arg(0)
+	}
+	switch {
+	case *saved != "" && o.URL != "":
+		return usagef("scan: give a URL or -report, not both")
+	case *saved == "" && o.URL == "":
+		fs.Usage()
+		return usagef("scan: no URL given")
+	}
+	if !slices.Contains(scanFormats, *format) {
+		return usagef("scan: -format %q: want one of %s", *format, strings.Join(scanFormats, ", "))
+	}
+	if !slices.Contains(declaration.Languages, *lang) {
+		return usagef("scan: -lang %q: want one of %s", *lang, strings.Join(declaration.Languages, ", "))
+	}
+	o.Modes = splitList(*consent)
+	if len(chromiumFlags) == 0 {
+		chromiumFlags = splitFlags(e.getenv("CRUMB_CHROMIUM_FLAGS"))
+	}
+	o.ChromiumFlags = chromiumFlags
+	if *proxy != "" {
+		o.ChromiumFlags = append(o.ChromiumFlags, "--proxy-server="+*proxy)
+	}
+	if o.URL == "" {
+		o.URL = "https://report.invalid/" // only the other options are checked
+	}
+	if err := o.Validate(); err != nil {
+		return usagef("scan: %v", strings.TrimPrefix(err.Error(), crawl.ErrBadOptions.Error()+": "))
+	}
+	if len(dbs) == 0 {
+		dbs = splitList(e.getenv("CRUMB_COOKIE_DB"))
+	}
+	var c *classify.Classifier
+	if !*noClassify {
+		var err error
+		if c, err = classify.New(classify.Options{ExtraDB: dbs}); err != nil {
+			return usagef("scan: -cookie-db: %v", err)
+		}
+	} else if strings.HasPrefix(*format, "declaration-") {
+		return usagef("scan: a declaration needs classified items; drop -no-classify")
+	}
+	if *saved != "" {
+		rep, err := readReport(*saved)
+		if err != nil {
+			return usagef("scan: -report: %v", err)
+		}
+		if c != nil {
+			c.ClassifyReport(rep)
+		}
+		return writeScanOutput(e.stdout, *out, rep, *format, *lang)
+	}
+	if o.ChromiumPath == "" {
+		if _, err := crawl.FindChromium(); err != nil {
+			return fmt.Errorf("scan: %w (or set CRUMB_CHROMIUM)", err)
+		}
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	if !*quiet {
+		o.Progress = func(p crawl.Progress) { printProgress(e.stderr, p) }
+	}
+
+	rep, err := crawl.Scan(ctx, o)
+	if rep == nil || (err != nil && !errors.Is(err, crawl.ErrStartPage)) {
+		return fmt.Errorf("scan: %w", err)
+	}
+	if c != nil {
+		c.ClassifyReport(rep)
+	}
+	if werr := writeScanOutput(e.stdout, *out, rep, *format, *lang); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	return nil
+}
+
+// readReport reads a report written with -format json.
+func readReport(name string) (*scanner.Report, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var rep scanner.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if rep.SchemaVersion != scanner.SchemaVersion {
+		return nil, fmt.Errorf("%s: schema version %d, want %d", name, rep.SchemaVersion, scanner.SchemaVersion)
+	}
+	return &rep, nil
+}
+
+// printProgress writes one line per finished page.
+func printProgress(w io.Writer, p crawl.Progress) {
+	status := strconv.Itoa(p.Page.Status)
+	if p.Page.Status == 0 {
+		status = "---"
+	}
+	line := fmt.Sprintf("[%s %d, %d queued, %s] %s %5s %s", p.Mode, p.Done, p.Queued, p.Elapsed.Round(time.Second), status,
+		time.Duration(p.Page.Duration).Round(100*time.Millisecond), p.Page.URL)
+	if p.Page.Error != "" {
+		line += ": " + p.Page.Error
+	}
+	fmt.Fprintln(w, line)
+}
+
+// writeScanOutput renders the report to stdout or to the file named out.
+func writeScanOutput(stdout io.Writer, out string, rep *scanner.Report, format, lang string) error {
+	w := stdout
+	var f *os.File
+	if out != "" {
+		var err error
+		if f, err = os.Create(out); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		w = f
+	}
+	if format != "json" {
+		classify.SortItems(rep.Items)
+	}
+	var err error
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	case "csv":
+		err = writeScanCSV(w, rep)
+	case "md":
+		err = writeScanMarkdown(w, rep)
+	case "declaration-html", "declaration-md":
+		err = declaration.Write(w, rep, strings.TrimPrefix(format, "declaration-"), lang)
+	default:
+		err = writeScanTable(w, rep)
+	}
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("scan: write report: %w", err)
+	}
+	return nil
+}
+
+// scanSummary is the report's first line.
+func scanSummary(rep *scanner.Report) string {
+	failed := 0
+	for _, p := range rep.Pages {
+		if p.Error != "" {
+			failed++
+		}
+	}
+	return fmt.Sprintf("Scan of %s (%s), consent %s: %d pages (%d with errors) in %s, %d items, %d third-party hosts",
+		rep.Site, rep.SiteDomain, strings.Join(rep.Modes, " and "), len(rep.Pages), failed,
+		rep.FinishedAt.Sub(rep.StartedAt).Round(time.Second), len(rep.Items), len(rep.ThirdPartyHosts))
+}
+
+// itemColumns are the columns the human formats show for each item.
+var itemColumns = []string{"PROBLEM", "TYPE", "NAME", "DOMAIN", "PARTY", "LIFETIME", "CONSENT", "CATEGORY", "PROVIDER", "SET BY", "REASON"}
+
+// itemRow renders an item for the human formats.
+func itemRow(it scanner.Item) []string {
+	c := it.Classification
+	if c == nil {
+		c = &scanner.Classification{}
+	}
+	consent := "after consent only"
+	if it.PreConsent() {
+		consent = "before consent"
+	}
+	return []string{string(classify.ProblemOf(it)), string(it.Kind), it.Name, it.Domain, string(it.Party),
+		lifetime(it), consent, string(c.Category), c.Provider, it.SetBy, c.Reason}
+}
+
+// lifetime says how long an item lasts, for a person.
+func lifetime(it scanner.Item) string {
+	switch {
+	case it.Kind == scanner.LocalStorage || it.Kind == scanner.IndexedDB:
+		return "persistent"
+	case it.Session:
+		return "session"
+	}
+	return declaration.Lifetime(time.Duration(it.Lifetime), false, "en")
+}
+
+func writeScanTable(w io.Writer, rep *scanner.Report) error {
+	fmt.Fprintf(w, "%s\n\n", scanSummary(rep))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(itemColumns, "\t"))
+	for _, it := range rep.Items {
+		fmt.Fprintln(tw, strings.Join(itemRow(it), "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, sec := range scanSections(rep) {
+		fmt.Fprintf(w, "\n%s:\n", sec.title)
+		for _, l := range sec.lines {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	return nil
+}
+
+func writeScanMarkdown(w io.Writer, rep *scanner.Report) error {
+	cell := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
+	fmt.Fprintf(w, "# Cookie scan of %s\n\n%s.\n\n", rep.Site, scanSummary(rep))
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(itemColumns, " | "), strings.Repeat(" --- |", len(itemColumns)))
+	for _, it := range rep.Items {
+		row := itemRow(it)
+		for i := range row {
+			row[i] = cell(row[i])
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(row, " | "))
+	}
+	for _, sec := range scanSections(rep) {
+		fmt.Fprintf(w, "\n## %s\n\n", sec.title)
+		for _, l := range sec.lines {
+			fmt.Fprintf(w, "- %s\n", cell(l))
+		}
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// scanSection is a titled list after the item table.
+type scanSection struct {
+	title string
+	lines []string
+}
+
+func scanSections(rep *scanner.Report) []scanSection {
+	var secs []scanSection
+	add := func(title string, lines []string) {
+		if len(lines) > 0 {
+			secs = append(secs, scanSection{title, lines})
+		}
+	}
+	var hosts, errs, blocked []string
+	for _, h := range rep.ThirdPartyHosts {
+		hosts = append(hosts, fmt.Sprintf("%s (%d requests, %s)", h.Host, h.Requests, strings.Join(h.SeenIn, ", ")))
+	}
+	for _, p := range rep.Pages {
+		if p.Error != "" {
+			errs = append(errs, fmt.Sprintf("%s (%s): %s", p.URL, p.Mode, p.Error))
+		}
+	}
+	for _, b := range rep.BlockedCookies {
+		blocked = append(blocked, fmt.Sprintf("%s on %s from %s: %s", b.Name, b.Domain, b.SetBy, strings.Join(b.Reasons, ", ")))
+	}
+	add("Third-party hosts", hosts)
+	add("Pages with errors", errs)
+	add("Cookies the browser refused", blocked)
+	add("Notes", rep.Notes)
+	return secs
+}
+
+func writeScanCSV(w io.Writer, rep *scanner.Report) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"problem", "kind", "name", "domain", "origin", "path", "party", "session", "expires", "lifetime_seconds",
+		"secure", "http_only", "same_site", "size", "set_via", "set_by", "first_page", "pages", "seen_in",
+		"category", "provider", "confidence", "source", "reason"})
+	for _, it := range rep.Items {
+		c := it.Classification
+		if c == nil {
+			c = &scanner.Classification{}
+		}
+		expires := ""
+		if !it.Expires.IsZero() {
+			expires = it.Expires.UTC().Format(time.RFC3339)
+		}
+		cw.Write([]string{string(classify.ProblemOf(it)), string(it.Kind), it.Name, it.Domain, it.Origin, it.Path, string(it.Party),
+			strconv.FormatBool(it.Session), expires, strconv.FormatInt(int64(time.Duration(it.Lifetime)/time.Second), 10),
+			strconv.FormatBool(it.Secure), strconv.FormatBool(it.HTTPOnly), it.SameSite, strconv.Itoa(it.Size),
+			it.SetVia, it.SetBy, it.FirstPage, strings.Join(it.Pages, " "), strings.Join(it.SeenIn, " "),
+			string(c.Category), c.Provider, string(c.Confidence), string(c.Source), c.Reason})
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/browsertest"
+	"github.com/crumbhq/crumb/scanner/crawl/crawltest"
+)
+
+// runScanCmd runs "crumb scan args..." and returns stdout, stderr and the
+// exit code.
+func runScanCmd(t *testing.T, environ map[string]string, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), append([]string{"scan"}, args...), func(k string) string { return environ[k] },
+		strings.NewReader(""), &stdout, &stderr)
+	if err != nil {
+		stderr.WriteString(err.Error())
+	}
+	return stdout.String(), stderr.String(), exitCode(err)
+}
+
+func TestScanUsage(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.kb")
+	if err := os.WriteFile(bad, []byte("this is not a knowledge file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no URL", nil, "no URL given"},
+		{"not http", []string{"ftp://www.exempel.se/"}, "want an http or https URL"},
+		{"no scheme", []string{"www.exempel.se"}, "want an http or https URL"},
+		{"two URLs", []string{"https://a.se/", "https://b.se/"}, "one URL"},
+		{"format", []string{"-format", "xml", "https://a.se/"}, "-format \"xml\""},
+		{"format after URL", []string{"https://a.se/", "-format", "xml"}, "-format \"xml\""},
+		{"lang", []string{"-lang", "de", "https://a.se/"}, "-lang \"de\""},
+		{"consent", []string{"-consent", "some", "https://a.se/"}, "unknown consent mode \"some\""},
+		{"negative pages", []string{"-max-pages", "-1", "https://a.se/"}, "max pages must not be negative"},
+		{"short page timeout", []string{"-page-timeout", "1s", "https://a.se/"}, "page timeout must be at least 2s"},
+		{"chromium flag", []string{"-chromium-flag", "proxy-server=x", "https://a.se/"}, "must start with --"},
+		{"cookie db", []string{"-cookie-db", bad, "https://a.se/"}, "-cookie-db"},
+		{"unknown flag", []string{"-pages", "3", "https://a.se/"}, "flag provided but not defined"},
+		{"declaration unclassified", []string{"-no-classify", "-format", "declaration-md", "https://a.se/"}, "needs classified items"},
+		{"URL and report", []string{"-report", "r.json", "https://a.se/"}, "not both"},
+		{"missing report", []string{"-report", filepath.Join(t.TempDir(), "none.json")}, "-report"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runScanCmd(t, nil, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tc.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+		})
+	}
+}
+
+// TestScanCommand scans the Exempel fixture through the real command in
+// both consent modes, then renders the saved JSON report in every other
+// format.
+func TestScanCommand(t *testing.T) {
+	site := &crawltest.Exempel{}
+	srv, err := crawltest.Start(site, crawltest.ExempelHosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chromium, err := browsertest.ExecPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CRUMB_CHROMIUM": chromium, "CRUMB_CHROMIUM_FLAGS": strings.Join(srv.Flags, " ")}
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "report.json")
+	_, stderr, code := runScanCmd(t, env, "-format", "json", "-o", saved, "-consent", "none,accept-all",
+		"-max-pages", "3", "-page-timeout", "10s", "-dwell", "200ms", "https://www.exempel.se/")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if n := strings.Count(stderr, "https://www.exempel.se/"); n < 6 {
+		t.Errorf("progress shows %d pages, want 6 (3 per mode); stderr:\n%s", n, stderr)
+	}
+	b, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep scanner.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.SchemaVersion != scanner.SchemaVersion || len(rep.Pages) != 6 || len(rep.Modes) != 2 {
+		t.Fatalf("schema %d, %d pages, modes %v", rep.SchemaVersion, len(rep.Pages), rep.Modes)
+	}
+	for _, it := range rep.Items {
+		if it.Classification == nil || it.Classification.Category == scanner.Unclassified {
+			t.Errorf("%s %s not classified: %+v", it.Kind, it.Name, it.Classification)
+		}
+	}
+
+	render := func(t *testing.T, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runScanCmd(t, nil, append([]string{"-report", saved}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+		}
+		return stdout
+	}
+	t.Run("table", func(t *testing.T) {
+		out := render(t)
+		lines := strings.Split(out, "\n")
+		if !strings.HasPrefix(lines[0], "Scan of https://www.exempel.se/ (exempel.se), consent none and accept-all: 6 pages") {
+			t.Errorf("summary %q", lines[0])
+		}
+		// Pre-consent findings come first: the first item is one.
+		if !strings.HasPrefix(lines[2], "PROBLEM") || !strings.HasPrefix(lines[3], "pre-consent") {
+			t.Errorf("table does not start with a pre-consent finding:\n%s", out)
+		}
+		for _, want := range []string{"_ga ", "Google Analytics", "IDE ", "after consent only", "Third-party hosts:", "Cookies the browser refused:", "test_cookie"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("table lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("csv", func(t *testing.T) {
+		rows, err := csv.NewReader(strings.NewReader(render(t, "-format", "csv"))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != len(rep.Items)+1 || rows[0][0] != "problem" || rows[0][19] != "category" {
+			t.Fatalf("%d rows, header %v", len(rows), rows[0])
+		}
+		for _, r := range rows[1:] {
+			if r[19] == "" || r[23] == "" {
+				t.Errorf("row without category or reason: %v", r)
+			}
+		}
+	})
+	t.Run("md", func(t *testing.T) {
+		out := render(t, "-format", "md")
+		if !strings.HasPrefix(out, "# Cookie scan of https://www.exempel.se/") || !strings.Contains(out, "| PROBLEM | TYPE | NAME |") {
+			t.Errorf("markdown:\n%s", out)
+		}
+	})
+	t.Run("declaration", func(t *testing.T) {
+		for _, tc := range []struct{ format, lang, want string }{
+			{"declaration-md", "sv", "Google Analytics"},
+			{"declaration-html", "en", "<table"},
+		} {
+			if out := render(t, "-format", tc.format, "-lang", tc.lang); !strings.Contains(out, tc.want) {
+				t.Errorf("%s %s lacks %q:\n%s", tc.format, tc.lang, tc.want, out)
+			}
+		}
+	})
+}
+
+// TestScanStartPageFails: a site that does not answer is a failed scan
+// (exit 1), and the report still says what happened.
+func TestScanStartPageFails(t *testing.T) {
+	chromium, err := browsertest.ExecPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runScanCmd(t, map[string]string{"CRUMB_CHROMIUM": chromium},
+		"-format", "json", "-q", "-page-timeout", "5s", "-chromium-flag", "--host-resolver-rules=MAP * 127.0.0.1:9, EXCLUDE localhost",
+		"https://www.exempel.se/")
+	if code != 1 || !strings.Contains(stderr, "start page could not be loaded") {
+		t.Fatalf("exit %d, stderr %q; want 1 and the start page error", code, stderr)
+	}
+	var rep scanner.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Pages) != 1 || !strings.Contains(rep.Pages[0].Error, "ERR_CONNECTION_REFUSED") {
+		t.Fatalf("report %+v (%v)", rep.Pages, err)
+	}
+}
