@@ -2,27 +2,60 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/jobqueue"
-	"github.com/crumbhq/crumb/consentapi/jobqueue/redisqueue"
-	"github.com/crumbhq/crumb/consentapi/redisstore"
 	"github.com/crumbhq/crumb/consentapi/redistest"
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/crumbhq/crumb/scanner/crawl/crawltest"
 )
 
-// TestCluster runs two crumb servers on one real three-master Redis
-// Cluster: a decision recorded through one is read, extended, exported and
-// erased through the other, and a scan asked for on one lands in the one
-// shared job queue that both see.
+// clusterConfig is the example configuration with small scans: three
+// pages, no consent.
+func clusterConfig(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(b)
+	for old, repl := range map[string]string{"max_pages: 50": "max_pages: 3", "modes: [none, accept-all]": "modes: [none]"} {
+		if strings.Count(cfg, old) != 1 {
+			t.Fatalf("the example config no longer has %q once", old)
+		}
+		cfg = strings.Replace(cfg, old, repl, 1)
+	}
+	path := filepath.Join(t.TempDir(), "crumb.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCluster runs two crumb servers and one worker on one real
+// three-master Redis Cluster. A decision recorded through one server is
+// read, replayed, extended, exported and erased through the other; the
+// weekly run both servers' schedulers offer is queued once, and it and a
+// scan asked for on one server are crawled by the worker (a fixture of
+// www.exempel.se in headless Chromium) and listed by the other server.
 func TestCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
+	site, err := crawltest.Start(&crawltest.Exempel{}, crawltest.ExempelHosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	cfg := clusterConfig(t)
 	const token = "cluster-admin-token"
 	environ := map[string]string{"CRUMB_ADMIN_TOKEN": token}
-	a := startServe(t, environ, "-redis-url", c.URL())
-	b := startServe(t, environ, "-redis-url", c.URL())
+	a := startServe(t, environ, "-redis-url", c.URL(), "-config", cfg)
+	b := startServe(t, environ, "-redis-url", c.URL(), "-config", cfg)
 	banner := bannerHash(t, "exempel")
 
 	resp, first, err := post(t, http.DefaultClient, a.base, banner, "evt-cluster-0000000001", "")
@@ -52,8 +85,7 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("read on server A after erasure: %d %s", code, body)
 	}
 
-	// A scan asked for on server A is queued once in the cluster; both
-	// servers report the shared queue.
+	// A scan asked for on server A, beside the weekly run queued at start.
 	req, _ = http.NewRequest("POST", a.base+"/v1/admin/sites/exempel/scans", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err = http.DefaultClient.Do(req)
@@ -61,35 +93,43 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("scan now on server A: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	client, err := redisstore.Dial(c.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	q, err := redisqueue.New(client, "", jobqueue.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	// Two jobs: the one asked for, and the weekly run that both servers'
-	// schedulers offered at start, queued once.
-	reasons := map[string]int{}
-	for range 2 {
-		d, err := q.Receive(ctx, "cluster-test")
-		if err != nil || d.Job.Site != "exempel" {
-			t.Fatalf("queued scan job = %+v, %v", d.Job, err)
+	// One worker, on its own Redis client, crawls both jobs.
+	ctx, stopWorker := context.WithCancel(context.Background())
+	workerDone := make(chan error, 1)
+	workerLog := &syncBuffer{}
+	go func() {
+		workerDone <- run(ctx, []string{"worker", "-redis-url", c.URL(), "-config", cfg, "-workers", "1",
+			"-chromium-flags", strings.Join(site.Flags, " ")}, func(string) string { return "" }, strings.NewReader(""), io.Discard, workerLog)
+	}()
+	defer func() {
+		stopWorker()
+		if err := <-workerDone; err != nil {
+			t.Errorf("worker: %v\n%s", err, workerLog)
 		}
-		reasons[d.Job.Reason]++
+	}()
+	var runs []store.ScanRun
+	for deadline := time.Now().Add(2 * time.Minute); len(runs) < 2; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker did not finish both scans in 2 minutes; %d done\n%s", len(runs), workerLog)
+		}
+		runs = scansOf(t, b.base, token, "exempel")
+	}
+	reasons := map[string]int{}
+	for _, r := range runs {
+		reasons[r.Reason]++
+		if r.Items == 0 || r.Pages == 0 {
+			t.Errorf("scan %s found %d items on %d pages", r.ID, r.Items, r.Pages)
+		}
 	}
 	if reasons[jobqueue.ReasonManual] != 1 || reasons[jobqueue.ReasonSchedule] != 1 {
-		t.Errorf("jobs by reason = %v, want one manual and one scheduled", reasons)
+		t.Errorf("scans by reason = %v, want one asked for and one scheduled", reasons)
 	}
 	scheduled := 0
 	for _, s := range []*served{a, b} {
 		code, body := get(t, s.base+"/metrics", token)
-		if code != 200 || !strings.Contains(body, "crumb_scan_queue_depth 2") || !strings.Contains(body, "crumb_scan_queue_in_flight 2") {
-			t.Errorf("%s metrics do not show the shared queue: %d", s.base, code)
+		if code != 200 || !strings.Contains(body, "crumb_scan_queue_depth 0") || !strings.Contains(body, "crumb_scan_queue_dead_jobs 0") ||
+			!strings.Contains(body, `crumb_scan_items{category="marketing",site="exempel"}`) {
+			t.Errorf("%s metrics do not show the drained queue and the scan's items: %d", s.base, code)
 		}
 		scheduled += strings.Count(body, `crumb_scan_jobs_queued_total{reason="schedule",site="exempel"} 1`)
 	}

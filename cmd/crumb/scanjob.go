@@ -2,21 +2,24 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strings"
 
 	"github.com/crumbhq/crumb/consentapi/jobqueue"
 	"github.com/crumbhq/crumb/consentapi/schedule"
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/crumbhq/crumb/scanner"
 	"github.com/crumbhq/crumb/scanner/classify"
+	"github.com/crumbhq/crumb/scanner/crawl"
 )
 
 // scanOptions are how this process scans and classifies.
 type scanOptions struct {
-	chromium string   // Chromium binary; "" finds it on PATH
-	cookieDB []string // extra cookie knowledge files
+	chromium      string   // Chromium binary; "" finds it on PATH
+	chromiumFlags []string // extra Chromium flags, e.g. --host-resolver-rules=...
+	cookieDB      []string // extra cookie knowledge files
 }
 
 // classifier returns the function that classifies a report with a site's
@@ -47,20 +50,81 @@ func classifyOverrides(in []store.Override) []classify.Override {
 	return out
 }
 
-// errNoCrawler is what scans fail with until scanner/crawl is built into
-// crumb (issue 4); the jobs are retried and then dead-lettered like any
-// failing scan, and the alert rules report them.
-var errNoCrawler = errors.New("scan: this build of crumb has no crawler yet (scanner/crawl, issue 4)")
-
 // scanFunc returns the function the workers run for each job: decode the
-// site's scan settings from the job and crawl the site.
+// site's scan settings from the job and crawl each start URL in headless
+// Chromium, merging the reports. Items are classified afterwards, with the
+// site's overrides, by the results' Classify.
 func (o scanOptions) scanFunc(logger *slog.Logger) schedule.ScanFunc {
 	return func(ctx context.Context, job jobqueue.Job) (*scanner.Report, error) {
 		settings, err := schedule.DecodeSettings(job.Data)
 		if err != nil {
 			return nil, fmt.Errorf("job %s: %w", job.ID, err)
 		}
-		logger.Debug("scan settings", "site", job.Site, "start", settings.StartURLs, "max_pages", settings.MaxPages, "modes", settings.Modes)
-		return nil, errNoCrawler
+		var merged *scanner.Report
+		for _, start := range settings.StartURLs {
+			rep, err := crawl.Scan(ctx, crawl.Options{
+				URL: start, Modes: settings.Modes, MaxPages: settings.MaxPages,
+				ChromiumPath: o.chromium, ChromiumFlags: o.chromiumFlags,
+				Logger: logger.With("site", job.Site, "job", job.ID),
+			})
+			if err != nil {
+				return nil, err
+			}
+			merged = mergeReports(merged, rep)
+		}
+		return merged, nil
 	}
 }
+
+// mergeReports adds the pages, items and hosts of b to a (nil for none):
+// one report for a site scanned from several start URLs. An item found
+// from two start URLs is kept once, as first found.
+func mergeReports(a, b *scanner.Report) *scanner.Report {
+	if a == nil {
+		return b
+	}
+	a.Pages = append(a.Pages, b.Pages...)
+	seen := map[string]bool{}
+	key := func(it scanner.Item) string {
+		return string(it.Kind) + "\x00" + it.Domain + "\x00" + it.Origin + "\x00" + it.Path + "\x00" + it.Name
+	}
+	for _, it := range a.Items {
+		seen[key(it)] = true
+	}
+	for _, it := range b.Items {
+		if !seen[key(it)] {
+			a.Items = append(a.Items, it)
+		}
+	}
+	hosts := map[string]bool{}
+	for _, h := range a.ThirdPartyHosts {
+		hosts[h.Host] = true
+	}
+	for _, h := range b.ThirdPartyHosts {
+		if !hosts[h.Host] {
+			a.ThirdPartyHosts = append(a.ThirdPartyHosts, h)
+		}
+	}
+	a.BlockedCookies = append(a.BlockedCookies, b.BlockedCookies...)
+	a.Notes = append(a.Notes, b.Notes...)
+	a.FinishedAt = b.FinishedAt
+	return a
+}
+
+// splitFlags splits a list of Chromium flags written on one line; a flag
+// starts at each "--" after white space, so a flag's value may itself hold
+// spaces and commas ("--host-resolver-rules=MAP * 127.0.0.1, EXCLUDE localhost").
+func splitFlags(s string) []string {
+	var out []string
+	for _, f := range flagStart.Split(strings.TrimSpace(s), -1) {
+		if f = strings.TrimSpace(f); f != "" {
+			if !strings.HasPrefix(f, "--") {
+				f = "--" + f
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+var flagStart = regexp.MustCompile(`(?:^|\s+)--`)

@@ -191,6 +191,10 @@ func serveScans(redisURL, dataDir string, workers int, sites *siteconfig.Config,
 	sc, err := newScans(scanConfig{
 		redisURL: redisURL, dataDir: dataDir, workers: workers, scheduler: true,
 		name: defaultWorkerName(), visibility: 5 * time.Minute, scanTimeout: 30 * time.Minute,
+		scan: scanOptions{
+			chromium: getenv("CRUMB_CHROMIUM"), chromiumFlags: splitFlags(getenv("CRUMB_CHROMIUM_FLAGS")),
+			cookieDB: splitList(getenv("CRUMB_COOKIE_DB")),
+		},
 	}, sites, rs, getenv, reg, logger.With("process", "scans"))
 	if err != nil {
 		return nil, consentapi.ScanOptions{}, err

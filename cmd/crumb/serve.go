@@ -50,7 +50,10 @@ Flags:
   -workers N              scan workers in this process (CRUMB_WORKERS; default 0).
                           On Redis the scan scheduler always runs and workers
                           may run anywhere (crumb worker); on the embedded
-                          store scheduled scans need N > 0
+                          store scheduled scans need N > 0. The workers use
+                          CRUMB_CHROMIUM (default: chromium on PATH), extra
+                          flags in CRUMB_CHROMIUM_FLAGS and extra cookie
+                          knowledge in CRUMB_COOKIE_DB, as crumb worker does
 
 Environment only (secrets stay out of the process list):
   CRUMB_ADMIN_TOKEN       bearer token of the admin API (/v1/admin/...); unset

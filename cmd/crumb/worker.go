@@ -46,6 +46,8 @@ Flags:
   -scan-timeout D       longest scan (CRUMB_SCAN_TIMEOUT; default 30m)
   -chromium PATH        Chromium to scan with (CRUMB_CHROMIUM; default:
                         chromium or google-chrome on PATH)
+  -chromium-flags FLAGS extra Chromium flags, each starting with --, e.g. a
+                        proxy (CRUMB_CHROMIUM_FLAGS)
   -cookie-db FILES      comma-separated extra cookie knowledge files
                         (CRUMB_COOKIE_DB)
   -metrics-addr ADDR    serve /metrics here (CRUMB_METRICS_ADDR; default off)
@@ -63,6 +65,7 @@ Environment only:
 type workerConfig struct {
 	redisURL, config, name, metricsAddr string
 	logFormat, logLevel, chromium       string
+	chromiumFlags                       string
 	cookieDB                            string
 	workers                             int
 	schedule                            bool
@@ -85,6 +88,7 @@ func workerFlags(args []string, e env) (*workerConfig, error) {
 	str(&c.logFormat, "log-format", "CRUMB_LOG_FORMAT", "text")
 	str(&c.logLevel, "log-level", "CRUMB_LOG_LEVEL", "info")
 	str(&c.chromium, "chromium", "CRUMB_CHROMIUM", "")
+	str(&c.chromiumFlags, "chromium-flags", "CRUMB_CHROMIUM_FLAGS", "")
 	str(&c.cookieDB, "cookie-db", "CRUMB_COOKIE_DB", "")
 	fs.IntVar(&c.workers, "workers", 2, "")
 	envOf["workers"] = "CRUMB_WORKERS"
@@ -182,7 +186,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 	sc, err := newScans(scanConfig{
 		redisURL: c.redisURL, workers: c.workers, scheduler: c.schedule, name: c.name,
 		visibility: c.visibility, scanTimeout: c.scanTimeout,
-		scan: scanOptions{chromium: c.chromium, cookieDB: splitList(c.cookieDB)},
+		scan: scanOptions{chromium: c.chromium, chromiumFlags: splitFlags(c.chromiumFlags), cookieDB: splitList(c.cookieDB)},
 	}, sites, st, e.getenv, reg, logger)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
