@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -44,14 +45,30 @@ type crumbConfig struct {
 	CookieDomain string `json:"cookie_domain"`
 }
 
-var siteRE = regexp.MustCompile(`\{\s*"site"\s*:`)
+// siteRE finds where the inlined configuration may start: as JSON, or
+// inside a JavaScript string (as crumb's widget inlines it, for JSON.parse).
+var siteRE = regexp.MustCompile(`\{\s*(?:"|\\")site(?:"|\\")\s*:`)
 
 // findCrumbConfig finds the widget configuration inlined in crumb.js: the
-// first JSON object that starts with its "site" field and decodes.
+// first JSON object starting with its "site" field that decodes, whether
+// written as JSON or as a double-quoted string literal holding JSON.
 func findCrumbConfig(js string) (crumbConfig, bool) {
 	for _, loc := range siteRE.FindAllStringIndex(js, 8) {
+		text := js[loc[0]:]
+		if strings.HasPrefix(text, `{\`) {
+			// A string literal: the widget escapes only what JSON escapes, so
+			// the literal decodes as a JSON string.
+			if loc[0] == 0 || js[loc[0]-1] != '"' {
+				continue
+			}
+			var lit string
+			if json.NewDecoder(strings.NewReader(js[loc[0]-1:])).Decode(&lit) != nil {
+				continue
+			}
+			text = lit
+		}
 		var cfg crumbConfig
-		if json.NewDecoder(strings.NewReader(js[loc[0]:])).Decode(&cfg) == nil && cfg.Site != "" {
+		if json.NewDecoder(strings.NewReader(text)).Decode(&cfg) == nil && cfg.Site != "" {
 			return cfg, true
 		}
 	}
@@ -117,7 +134,9 @@ func (v *pageVisit) setCrumbCookie(ctx context.Context, cfg crumbConfig) error {
 	if err != nil || u.Host == "" {
 		u = v.run.start
 	}
-	id := base64.RawURLEncoding.EncodeToString([]byte(randomHex(12)))
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw)
+	id := base64.RawURLEncoding.EncodeToString(raw)
 	value := cfg.cookieValue(id, now)
 	p := network.SetCookieParams{
 		Name: crumbCookie, Value: value, URL: u.Scheme + "://" + u.Host + "/", Path: "/",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/classify"
 	"github.com/crumbhq/crumb/scanner/crawl"
 	"github.com/crumbhq/crumb/scanner/crawl/crawltest"
 )
@@ -193,6 +194,31 @@ func TestScanExempel(t *testing.T) {
 		for _, v := range []string{"AHWqTUm-test", "s00000001", "Xq1ZtESTv", "aBcDeFgH", "CheckForPermission", "0testFr"} {
 			if strings.Contains(string(b), v) {
 				t.Errorf("the report holds the cookie value %q", v)
+			}
+		}
+	})
+
+	// Every item of the fixture is a real vendor's, which the classifier
+	// knows by name or by the domain it lives on.
+	t.Run("classified", func(t *testing.T) {
+		c, err := classify.New(classify.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.ClassifyReport(rep)
+		want := map[string]scanner.Category{
+			"PHPSESSID": scanner.Necessary, "OptanonConsent": scanner.Necessary, "OptanonAlertBoxClosed": scanner.Necessary,
+			"_ga": scanner.Analytics, "_ga_TEST123": scanner.Analytics, "ajs_anonymous_id": scanner.Analytics, "ajs_user_traits": scanner.Analytics,
+			"_hjSessionUser_3712345": scanner.Analytics, "_hjSession_3712345": scanner.Analytics, "_hjRecordingLastActivity": scanner.Analytics,
+			"_clck": scanner.Analytics, "_clsk": scanner.Analytics,
+			"_gcl_au": scanner.Marketing, "IDE": scanner.Marketing, "VISITOR_INFO1_LIVE": scanner.Marketing, "YSC": scanner.Marketing,
+			"PREF": scanner.Marketing, "yt-remote-device-id": scanner.Marketing, "YtIdbMeta": scanner.Marketing,
+			"_ttp": scanner.Marketing, "_fbp": scanner.Marketing, "fr": scanner.Marketing,
+		}
+		for _, it := range rep.Items {
+			got := it.Classification
+			if got == nil || got.Category != want[it.Name] || got.Provider == "" || got.Reason == "" {
+				t.Errorf("%s %s classified %+v, want %s", it.Kind, it.Name, got, want[it.Name])
 			}
 		}
 	})

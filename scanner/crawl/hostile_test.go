@@ -2,11 +2,13 @@ package crawl_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/crawl"
 	"github.com/crumbhq/crumb/scanner/crawl/crawltest"
 )
 
@@ -61,5 +63,22 @@ func TestHostilePages(t *testing.T) {
 	// The page after the hostile ones was still scanned.
 	if it := find(t, rep, scanner.LocalStorage, "ajs_anonymous_id"); it.FirstPage != "https://www.testbutik.se/ok" {
 		t.Errorf("ajs_anonymous_id first seen on %s, want /ok", it.FirstPage)
+	}
+}
+
+// TestScanInterrupted cancels a scan as Ctrl-C does: Scan returns at once
+// with what it has, and no Chromium process is left.
+func TestScanInterrupted(t *testing.T) {
+	site := &crawltest.Exempel{}
+	o := testOptions(t, "https://www.exempel.se/", serve(t, site, crawltest.ExempelHosts))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.Progress = func(crawl.Progress) { cancel() }
+	rep, err := scan(t, ctx, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if rep == nil || len(rep.Pages) == 0 || len(rep.Pages) > 1+o.Concurrency {
+		t.Fatalf("report %+v, want the pages visited before the interruption", rep)
 	}
 }
