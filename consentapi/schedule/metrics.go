@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -118,20 +117,4 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(s.InFlight))
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, s.OldestAge.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.dead, prometheus.GaugeValue, float64(s.Dead))
-}
-
-// nowOf reads the clock f, or the real one when f is nil.
-func nowOf(f func() time.Time) time.Time {
-	if f == nil {
-		return time.Now()
-	}
-	return f()
-}
-
-// loggerOf is l, or the default logger when l is nil.
-func loggerOf(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.Default()
-	}
-	return l
 }

@@ -8,6 +8,7 @@ package schedule
 import (
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -165,4 +166,20 @@ func mod(a, b int64) int64 {
 // same id for the same run, which is what the queue deduplicates on.
 func RunID(site string, t time.Time) string {
 	return site + "@" + t.UTC().Format("20060102T150405Z")
+}
+
+// nowOf reads the clock f, or the real one when f is nil.
+func nowOf(f func() time.Time) time.Time {
+	if f == nil {
+		return time.Now()
+	}
+	return f()
+}
+
+// loggerOf is l, or the default logger when l is nil.
+func loggerOf(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
 }
