@@ -104,7 +104,7 @@ func workerFlags(args []string, e env) (*workerConfig, error) {
 	if fs.NArg() > 0 {
 		return nil, usagef("worker: unexpected argument %q", fs.Arg(0))
 	}
-	problems := envOverrides(fs, envOf, e)
+	problems := applyEnv(fs, envOf, e.getenv)
 	c.metricsToken = e.getenv("CRUMB_METRICS_TOKEN")
 	if c.metricsToken == "" {
 		c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN")
@@ -129,22 +129,6 @@ func workerFlags(args []string, e env) (*workerConfig, error) {
 		return nil, usagef("worker: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
-}
-
-// envOverrides sets every flag not given on the command line from its
-// environment variable and returns the problems.
-func envOverrides(fs *flag.FlagSet, envOf map[string]string, e env) []string {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var problems []string
-	fs.VisitAll(func(f *flag.Flag) {
-		if v := e.getenv(envOf[f.Name]); v != "" && !set[f.Name] {
-			if err := fs.Set(f.Name, v); err != nil {
-				problems = append(problems, fmt.Sprintf("%s=%q: %v", envOf[f.Name], v, err))
-			}
-		}
-	})
-	return problems
 }
 
 func defaultWorkerName() string {
