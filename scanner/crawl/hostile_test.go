@@ -82,3 +82,26 @@ func TestScanInterrupted(t *testing.T) {
 		t.Fatalf("report %+v, want the pages visited before the interruption", rep)
 	}
 }
+
+// TestIgnoreTLSErrors: a certificate Chromium does not trust fails the
+// start page, unless the scan is told to accept any certificate.
+func TestIgnoreTLSErrors(t *testing.T) {
+	site := crawltest.NewHostile()
+	t.Cleanup(site.Close)
+	flags := serve(t, site, crawltest.HostileHosts)
+	for _, insecure := range []bool{false, true} {
+		o := testOptions(t, "https://www.testbutik.se/ok", flags[:1]) // the host rules, not the key pin
+		o.IgnoreTLSErrors = insecure
+		o.MaxPages = 1
+		rep, err := scan(t, context.Background(), o)
+		if insecure {
+			if err != nil || rep.Pages[0].Status != 200 {
+				t.Errorf("insecure: %v, pages %+v", err, rep.Pages)
+			}
+			continue
+		}
+		if !errors.Is(err, crawl.ErrStartPage) || !strings.Contains(rep.Pages[0].Error, "ERR_CERT_AUTHORITY_INVALID") {
+			t.Errorf("secure: %v, pages %+v", err, rep.Pages)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package crawl
 import (
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
@@ -226,6 +225,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
-
-// stripDot returns a cookie domain without its leading dot.
-func stripDot(d string) string { return strings.TrimPrefix(d, ".") }
