@@ -228,7 +228,7 @@ func (b *browserSession) fetchDocument(ctx context.Context, rawURL string) (stri
 	defer closeTab()
 	stop := context.AfterFunc(ctx, closeTab)
 	defer stop()
-	tctx, cancel := context.WithTimeout(tab, 15*time.Second)
+	tctx, cancel := context.WithTimeout(tab, min(15*time.Second, b.opts.PageTimeout))
 	defer cancel()
 	resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(rawURL))
 	if err != nil {

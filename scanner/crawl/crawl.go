@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/crumbhq/crumb/scanner"
 )
@@ -69,7 +70,7 @@ func Scan(ctx context.Context, o Options) (*scanner.Report, error) {
 	}
 	began := o.Now()
 	rep := &scanner.Report{SchemaVersion: scanner.SchemaVersion, Site: start.String(), SiteDomain: site, StartedAt: began.UTC()}
-	deadline := began.Add(o.MaxDuration)
+	deadline := time.Now().Add(o.MaxDuration) // real time, whatever o.Now says
 	var results []*modeResult
 	var err error
 	for _, mode := range o.Modes {

@@ -235,3 +235,39 @@ func near(got, want time.Duration) bool {
 	d := got - want
 	return d > -time.Minute && d < time.Minute
 }
+
+// TestScanLimits: the page, depth and time limits stop a crawl, and the
+// report says what was left.
+func TestScanLimits(t *testing.T) {
+	flags := serve(t, &crawltest.Exempel{}, crawltest.ExempelHosts)
+	for _, tc := range []struct {
+		name  string
+		set   func(*crawl.Options)
+		pages int
+		note  string
+	}{
+		{"pages", func(o *crawl.Options) { o.MaxPages = 3 }, 3, "none: page limit of 3 reached"},
+		{"time", func(o *crawl.Options) { o.MaxDuration = time.Millisecond }, 1, "none: time limit of 1ms reached"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := testOptions(t, "https://www.exempel.se/", flags)
+			o.MaxDepth = 1
+			tc.set(&o)
+			rep, err := scan(t, context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Pages) != tc.pages {
+				t.Errorf("%d pages, want %d", len(rep.Pages), tc.pages)
+			}
+			for _, p := range rep.Pages {
+				if p.Depth > 1 {
+					t.Errorf("visited %s at depth %d, past the limit", p.URL, p.Depth)
+				}
+			}
+			if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.HasPrefix(n, tc.note) }) {
+				t.Errorf("notes %q, want one starting %q", rep.Notes, tc.note)
+			}
+		})
+	}
+}

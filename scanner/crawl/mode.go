@@ -70,7 +70,14 @@ func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, 
 	run.absorb(ctx, run.visitPage(ctx, v, first))
 
 	if ctx.Err() == nil && run.b.alive() {
-		pages, notes := discoverSitemaps(ctx, run.b.fetchDocument, start, site)
+		// Reading sitemaps is bounded as a whole, not only per document.
+		until := time.Now().Add(maxDiscovery)
+		if deadline.Before(until) {
+			until = deadline
+		}
+		dctx, cancel := context.WithDeadline(ctx, until)
+		pages, notes := discoverSitemaps(dctx, run.b.fetchDocument, start, site)
+		cancel()
 		run.notes = append(run.notes, notes...)
 		for _, p := range pages {
 			run.front.add(p, nil, "sitemap", 1)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Limits of sitemap discovery, so a huge or looping sitemap tree stays
@@ -15,6 +16,7 @@ const (
 	maxSitemapDocs  = 20
 	maxSitemapPages = 10000
 	maxDocumentText = 8 << 20
+	maxDiscovery    = time.Minute
 )
 
 // robotsSitemaps returns the URLs of the Sitemap lines of a robots.txt.
