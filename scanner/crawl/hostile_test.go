@@ -31,6 +31,7 @@ func TestHostilePages(t *testing.T) {
 	}
 	t.Logf("scan took %s", time.Since(began))
 	for _, want := range []struct{ path, err string }{
+		{"/silent", "no response"},
 		{"/never-loads", "did not finish loading"},
 		{"/stalls", "did not finish loading"},
 		{"/alert-loop", "kept opening dialogs"},

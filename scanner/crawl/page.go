@@ -95,6 +95,9 @@ func (v *pageVisit) load(ctx context.Context, g grantStep) error {
 		return fmt.Errorf("prepare tab: %w", err)
 	}
 	if err := navigate(ctx, v.t, v.url); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("no response: %w", err)
+		}
 		return err
 	}
 	if err := v.settle(ctx); err != nil {

@@ -10,11 +10,12 @@ import (
 var HostileHosts = []string{"www.testbutik.se", "www.example.com"}
 
 // HostilePaths are the pages of www.testbutik.se that misbehave, each
-// linked from its start page: one that never finishes loading (an image
-// that never arrives), one whose document never finishes, an alert() loop,
+// linked from its start page: one that never answers, one that never
+// finishes loading (an image that never arrives), one whose document never
+// finishes, an alert() loop,
 // one that crashes its renderer by eating memory, a redirect loop, ten
 // thousand links, a download, and a redirect off the site.
-var HostilePaths = []string{"/never-loads", "/stalls", "/alert-loop", "/crash", "/redirect-loop", "/many-links", "/download", "/leaves"}
+var HostilePaths = []string{"/silent", "/never-loads", "/stalls", "/alert-loop", "/crash", "/redirect-loop", "/many-links", "/download", "/leaves"}
 
 // Hostile is www.testbutik.se, a site whose pages try every way to stall a
 // crawler, and www.example.com, another site its redirect leads to. Pages
@@ -57,7 +58,7 @@ func (h *Hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		html(`<p>Ett vanligt sida.</p><script>localStorage.setItem("ajs_anonymous_id", "\"x\"")</script>`)
 	case "/never-loads":
 		html(`<p>Laddar…</p><img src="/forever.gif" alt="">`)
-	case "/forever.gif":
+	case "/silent", "/forever.gif":
 		h.hang(w, r)
 	case "/stalls":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
