@@ -58,6 +58,16 @@ var importRules = []importRule{
 		},
 	},
 	{
+		pkgs: []string{mod + "/consentapi/schedule", mod + "/consentapi/jobqueue", mod + "/consentapi/webhook"},
+		bad: map[string]string{
+			"github.com/chromedp/...":       "the scan itself is an injected func; only workers wired in cmd/crumb drive Chromium",
+			mod + "/scanner/crawl":          "the scan itself is an injected func; only workers wired in cmd/crumb drive Chromium",
+			"github.com/redis/go-redis/...": "Redis belongs to redisstore and redisqueue",
+			"go.etcd.io/bbolt":              "bbolt belongs to localstore and localqueue",
+			"github.com/labstack/echo/...":  "scheduling knows nothing of HTTP routing",
+		},
+	},
+	{
 		pkgs: []string{mod + "/scanner/crawl"},
 		bad: map[string]string{
 			mod + "/consentapi/...":         "the scanner stands alone: crumb scan works without the service",

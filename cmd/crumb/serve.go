@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,7 +63,8 @@ Environment only (secrets stay out of the process list):
 // serveConfig is the process configuration of crumb serve.
 type serveConfig struct {
 	addr, addrFile, config, redisURL, dataDir string
-	logFormat, logLevel, trustedProxies       string
+	trustedProxies                            string
+	log                                       logSettings
 	rateLimit                                 float64
 	rateBurst                                 int
 	shutdownTimeout                           time.Duration
@@ -76,41 +75,24 @@ type serveConfig struct {
 // serveFlags parses args and the CRUMB_* environment: flag > env > default.
 func serveFlags(args []string, e env) (*serveConfig, error) {
 	c := &serveConfig{}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, serveUsage) }
-	envOf := map[string]string{}
-	str := func(p *string, name, env, def string) { fs.StringVar(p, name, def, ""); envOf[name] = env }
-	str(&c.addr, "addr", "CRUMB_ADDR", "127.0.0.1:8080")
-	str(&c.addrFile, "addr-file", "CRUMB_ADDR_FILE", "")
-	str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
-	str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
-	str(&c.dataDir, "data-dir", "CRUMB_DATA_DIR", "./crumb-data")
-	str(&c.logFormat, "log-format", "CRUMB_LOG_FORMAT", "text")
-	str(&c.logLevel, "log-level", "CRUMB_LOG_LEVEL", "info")
-	str(&c.trustedProxies, "trusted-proxies", "CRUMB_TRUSTED_PROXIES", "")
-	fs.Float64Var(&c.rateLimit, "rate-limit", 0, "")
-	envOf["rate-limit"] = "CRUMB_RATE_LIMIT"
-	fs.IntVar(&c.rateBurst, "rate-burst", 0, "")
-	envOf["rate-burst"] = "CRUMB_RATE_BURST"
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "")
-	envOf["shutdown-timeout"] = "CRUMB_SHUTDOWN_TIMEOUT"
-	fs.IntVar(&c.workers, "workers", 0, "")
-	envOf["workers"] = "CRUMB_WORKERS"
-	if err := parseFlags(fs, args); err != nil {
+	fs := newEnvFlags("serve", serveUsage, e)
+	fs.str(&c.addr, "addr", "CRUMB_ADDR", "127.0.0.1:8080")
+	fs.str(&c.addrFile, "addr-file", "CRUMB_ADDR_FILE", "")
+	fs.str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
+	fs.str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
+	fs.str(&c.dataDir, "data-dir", "CRUMB_DATA_DIR", "./crumb-data")
+	c.log.register(fs)
+	fs.str(&c.trustedProxies, "trusted-proxies", "CRUMB_TRUSTED_PROXIES", "")
+	fs.float(&c.rateLimit, "rate-limit", "CRUMB_RATE_LIMIT", 0)
+	fs.int(&c.rateBurst, "rate-burst", "CRUMB_RATE_BURST", 0)
+	fs.duration(&c.shutdownTimeout, "shutdown-timeout", "CRUMB_SHUTDOWN_TIMEOUT", 20*time.Second)
+	fs.int(&c.workers, "workers", "CRUMB_WORKERS", 0)
+	problems, err := fs.parse(args)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, usagef("serve: unexpected argument %q", fs.Arg(0))
-	}
-	problems := applyEnv(fs, envOf, e.getenv)
 	c.adminToken, c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN"), e.getenv("CRUMB_METRICS_TOKEN")
-	if c.logFormat != "text" && c.logFormat != "json" {
-		problems = append(problems, fmt.Sprintf("log format %q: want text or json", c.logFormat))
-	}
-	if _, err := parseLevel(c.logLevel); err != nil {
-		problems = append(problems, err.Error())
-	}
+	problems = append(problems, c.log.check()...)
 	if _, err := parseCIDRs(c.trustedProxies); err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -124,33 +106,6 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 		return nil, usagef("serve: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
-}
-
-// applyEnv sets every flag of fs not given on the command line from its
-// environment variable (envOf maps flag names to variables), so that a flag
-// wins over its variable and the variable over the default. It returns one
-// problem per variable whose value the flag refuses.
-func applyEnv(fs *flag.FlagSet, envOf map[string]string, getenv func(string) string) []string {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var problems []string
-	fs.VisitAll(func(f *flag.Flag) {
-		name := envOf[f.Name]
-		if v := getenv(name); name != "" && v != "" && !set[f.Name] {
-			if err := fs.Set(f.Name, v); err != nil {
-				problems = append(problems, fmt.Sprintf("%s=%q: %v", name, v, err))
-			}
-		}
-	})
-	return problems
-}
-
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
-	}
-	return l, nil
 }
 
 // parseCIDRs reads comma-separated networks; a bare IP is a /32 or /128.
@@ -177,15 +132,6 @@ func parseCIDRs(s string) ([]*net.IPNet, error) {
 	return nets, nil
 }
 
-func newLogger(w io.Writer, format, level string) *slog.Logger {
-	lv, _ := parseLevel(level)
-	opts := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
 // runServe runs the consent service until ctx ends, then shuts down
 // gracefully: it stops accepting, lets in-flight requests finish, then
 // closes the store, which flushes what it holds.
@@ -194,7 +140,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(e.stderr, c.logFormat, c.logLevel)
+	logger := c.log.logger(e.stderr)
 	sites, err := siteconfig.Load(c.config)
 	if err != nil {
 		if errors.Is(err, siteconfig.ErrInvalid) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -64,7 +63,8 @@ Environment only:
 // workerConfig is the process configuration of crumb worker.
 type workerConfig struct {
 	redisURL, config, name, metricsAddr string
-	logFormat, logLevel, chromium       string
+	chromium                            string
+	log                                 logSettings
 	chromiumFlags                       string
 	cookieDB                            string
 	workers                             int
@@ -76,35 +76,23 @@ type workerConfig struct {
 // workerFlags parses args and the CRUMB_* environment: flag > env > default.
 func workerFlags(args []string, e env) (*workerConfig, error) {
 	c := &workerConfig{}
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, workerUsage) }
-	envOf := map[string]string{}
-	str := func(p *string, name, env, def string) { fs.StringVar(p, name, def, ""); envOf[name] = env }
-	str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
-	str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
-	str(&c.name, "name", "CRUMB_WORKER_NAME", defaultWorkerName())
-	str(&c.metricsAddr, "metrics-addr", "CRUMB_METRICS_ADDR", "")
-	str(&c.logFormat, "log-format", "CRUMB_LOG_FORMAT", "text")
-	str(&c.logLevel, "log-level", "CRUMB_LOG_LEVEL", "info")
-	str(&c.chromium, "chromium", "CRUMB_CHROMIUM", "")
-	str(&c.chromiumFlags, "chromium-flags", "CRUMB_CHROMIUM_FLAGS", "")
-	str(&c.cookieDB, "cookie-db", "CRUMB_COOKIE_DB", "")
-	fs.IntVar(&c.workers, "workers", 2, "")
-	envOf["workers"] = "CRUMB_WORKERS"
-	fs.BoolVar(&c.schedule, "schedule", false, "")
-	envOf["schedule"] = "CRUMB_SCHEDULE"
-	fs.DurationVar(&c.visibility, "visibility", 5*time.Minute, "")
-	envOf["visibility"] = "CRUMB_SCAN_VISIBILITY"
-	fs.DurationVar(&c.scanTimeout, "scan-timeout", 30*time.Minute, "")
-	envOf["scan-timeout"] = "CRUMB_SCAN_TIMEOUT"
-	if err := parseFlags(fs, args); err != nil {
+	fs := newEnvFlags("worker", workerUsage, e)
+	fs.str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
+	fs.str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
+	fs.str(&c.name, "name", "CRUMB_WORKER_NAME", defaultWorkerName())
+	fs.str(&c.metricsAddr, "metrics-addr", "CRUMB_METRICS_ADDR", "")
+	c.log.register(fs)
+	fs.str(&c.chromium, "chromium", "CRUMB_CHROMIUM", "")
+	fs.str(&c.chromiumFlags, "chromium-flags", "CRUMB_CHROMIUM_FLAGS", "")
+	fs.str(&c.cookieDB, "cookie-db", "CRUMB_COOKIE_DB", "")
+	fs.int(&c.workers, "workers", "CRUMB_WORKERS", 2)
+	fs.bool(&c.schedule, "schedule", "CRUMB_SCHEDULE", false)
+	fs.duration(&c.visibility, "visibility", "CRUMB_SCAN_VISIBILITY", 5*time.Minute)
+	fs.duration(&c.scanTimeout, "scan-timeout", "CRUMB_SCAN_TIMEOUT", 30*time.Minute)
+	problems, err := fs.parse(args)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, usagef("worker: unexpected argument %q", fs.Arg(0))
-	}
-	problems := applyEnv(fs, envOf, e.getenv)
 	c.metricsToken = e.getenv("CRUMB_METRICS_TOKEN")
 	if c.metricsToken == "" {
 		c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN")
@@ -119,12 +107,7 @@ func workerFlags(args []string, e env) (*workerConfig, error) {
 	case c.scanTimeout < time.Minute:
 		problems = append(problems, fmt.Sprintf("scan timeout %s: want at least 1m", c.scanTimeout))
 	}
-	if c.logFormat != "text" && c.logFormat != "json" {
-		problems = append(problems, fmt.Sprintf("log format %q: want text or json", c.logFormat))
-	}
-	if _, err := parseLevel(c.logLevel); err != nil {
-		problems = append(problems, err.Error())
-	}
+	problems = append(problems, c.log.check()...)
 	if len(problems) > 0 {
 		return nil, usagef("worker: %s", strings.Join(problems, "; "))
 	}
@@ -146,7 +129,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(e.stderr, c.logFormat, c.logLevel).With("process", "worker")
+	logger := c.log.logger(e.stderr).With("process", "worker")
 	sites, err := siteconfig.Load(c.config)
 	if err != nil {
 		if errors.Is(err, siteconfig.ErrInvalid) {

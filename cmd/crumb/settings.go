@@ -1,0 +1,113 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// envFlags is a subcommand's flag set whose flags can also be set by
+// CRUMB_* environment variables: a flag given on the command line wins over
+// its variable, and the variable over the default.
+type envFlags struct {
+	fs    *flag.FlagSet
+	envOf map[string]string // flag name → variable
+	e     env
+}
+
+func newEnvFlags(name, usage string, e env) *envFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
+	return &envFlags{fs: fs, envOf: map[string]string{}, e: e}
+}
+
+func (f *envFlags) str(p *string, name, env, def string) {
+	f.fs.StringVar(p, name, def, "")
+	f.envOf[name] = env
+}
+
+func (f *envFlags) int(p *int, name, env string, def int) {
+	f.fs.IntVar(p, name, def, "")
+	f.envOf[name] = env
+}
+
+func (f *envFlags) float(p *float64, name, env string, def float64) {
+	f.fs.Float64Var(p, name, def, "")
+	f.envOf[name] = env
+}
+
+func (f *envFlags) bool(p *bool, name, env string, def bool) {
+	f.fs.BoolVar(p, name, def, "")
+	f.envOf[name] = env
+}
+
+func (f *envFlags) duration(p *time.Duration, name, env string, def time.Duration) {
+	f.fs.DurationVar(p, name, def, "")
+	f.envOf[name] = env
+}
+
+// parse parses args (a usage error for bad flags or stray arguments), then
+// sets every flag not given on the command line from its variable. It
+// returns one problem per variable whose value the flag refuses, for the
+// caller to report together with its own checks.
+func (f *envFlags) parse(args []string) ([]string, error) {
+	if err := parseFlags(f.fs, args); err != nil {
+		return nil, err
+	}
+	if f.fs.NArg() > 0 {
+		return nil, usagef("%s: unexpected argument %q", f.fs.Name(), f.fs.Arg(0))
+	}
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	var problems []string
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		name := f.envOf[fl.Name]
+		if v := f.e.getenv(name); name != "" && v != "" && !set[fl.Name] {
+			if err := f.fs.Set(fl.Name, v); err != nil {
+				problems = append(problems, fmt.Sprintf("%s=%q: %v", name, v, err))
+			}
+		}
+	})
+	return problems, nil
+}
+
+// logSettings are the logging flags every long-running subcommand shares.
+type logSettings struct{ format, level string }
+
+func (l *logSettings) register(f *envFlags) {
+	f.str(&l.format, "log-format", "CRUMB_LOG_FORMAT", "text")
+	f.str(&l.level, "log-level", "CRUMB_LOG_LEVEL", "info")
+}
+
+// check returns the problems with the settings.
+func (l *logSettings) check() []string {
+	var problems []string
+	if l.format != "text" && l.format != "json" {
+		problems = append(problems, fmt.Sprintf("log format %q: want text or json", l.format))
+	}
+	if _, err := parseLevel(l.level); err != nil {
+		problems = append(problems, err.Error())
+	}
+	return problems
+}
+
+// logger builds the process's one logger, writing to w.
+func (l *logSettings) logger(w io.Writer) *slog.Logger {
+	lv, _ := parseLevel(l.level)
+	opts := &slog.HandlerOptions{Level: lv}
+	if l.format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
