@@ -45,15 +45,6 @@ func (s *Server) scanRoutes(a *echo.Group, admin []echo.MiddlewareFunc) {
 	a.PUT("/scan-settings", s.handleScanSettingsPut, admin...)
 }
 
-// scans returns the store's scan history, or a 503 if it keeps none.
-func (s *Server) scans() (store.ScanStore, error) {
-	st, ok := s.store.(store.ScanStore)
-	if !ok {
-		return nil, errStatus(http.StatusServiceUnavailable, "this store keeps no scans")
-	}
-	return st, nil
-}
-
 // handleScanStart queues a scan of the site now: 202 with the job id.
 func (s *Server) handleScanStart(c echo.Context) error {
 	if s.opts.Scans.Enqueue == nil {
@@ -81,11 +72,7 @@ func (s *Server) handleScanStart(c echo.Context) error {
 }
 
 func (s *Server) handleScanList(c echo.Context) error {
-	st, err := s.scans()
-	if err != nil {
-		return err
-	}
-	runs, err := st.Scans(c.Request().Context(), siteOf(c).cfg.ID)
+	runs, err := s.store.Scans(c.Request().Context(), siteOf(c).cfg.ID)
 	if err != nil {
 		return err
 	}
@@ -96,11 +83,7 @@ func (s *Server) handleScanList(c echo.Context) error {
 }
 
 func (s *Server) handleScanLatest(c echo.Context) error {
-	st, err := s.scans()
-	if err != nil {
-		return err
-	}
-	run, err := st.LatestScan(c.Request().Context(), siteOf(c).cfg.ID)
+	run, err := s.store.LatestScan(c.Request().Context(), siteOf(c).cfg.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errStatus(http.StatusNotFound, "no scan of this site yet")
 	}
@@ -140,11 +123,7 @@ func (s *Server) handleScanDiff(c echo.Context) error {
 }
 
 func (s *Server) scan(c echo.Context, id string) (store.ScanRun, error) {
-	st, err := s.scans()
-	if err != nil {
-		return store.ScanRun{}, err
-	}
-	run, err := st.Scan(c.Request().Context(), siteOf(c).cfg.ID, id)
+	run, err := s.store.Scan(c.Request().Context(), siteOf(c).cfg.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return run, errStatus(http.StatusNotFound, "no kept scan %q", id)
 	}
@@ -152,11 +131,7 @@ func (s *Server) scan(c echo.Context, id string) (store.ScanRun, error) {
 }
 
 func (s *Server) handleOverrideList(c echo.Context) error {
-	st, err := s.scans()
-	if err != nil {
-		return err
-	}
-	list, err := st.Overrides(c.Request().Context(), siteOf(c).cfg.ID)
+	list, err := s.store.Overrides(c.Request().Context(), siteOf(c).cfg.ID)
 	if err != nil {
 		return err
 	}
@@ -167,10 +142,6 @@ func (s *Server) handleOverrideList(c echo.Context) error {
 // the banner, whose cookie tables use it at once; the next scan report
 // does too.
 func (s *Server) handleOverridePut(c echo.Context) error {
-	st, err := s.scans()
-	if err != nil {
-		return err
-	}
 	si := siteOf(c)
 	var o store.Override
 	if err := readJSON(c, &o); err != nil {
@@ -181,7 +152,7 @@ func (s *Server) handleOverridePut(c echo.Context) error {
 	}
 	o.SetAt = s.now().UTC()
 	ctx := c.Request().Context()
-	if err := st.PutOverride(ctx, si.cfg.ID, o); err != nil {
+	if err := s.store.PutOverride(ctx, si.cfg.ID, o); err != nil {
 		return err
 	}
 	if err := s.Refresh(ctx, si.cfg.ID); err != nil {
@@ -191,17 +162,13 @@ func (s *Server) handleOverridePut(c echo.Context) error {
 }
 
 func (s *Server) handleOverrideDelete(c echo.Context) error {
-	st, err := s.scans()
-	if err != nil {
-		return err
-	}
 	si := siteOf(c)
 	o := store.Override{Kind: scanner.Kind(c.QueryParam("kind")), Domain: c.QueryParam("domain"), Name: c.QueryParam("name")}
 	if o.Name == "" {
 		return badField("name", "missing: the override's name (and its kind and domain, if it has them)")
 	}
 	ctx := c.Request().Context()
-	if err := st.DeleteOverride(ctx, si.cfg.ID, o.Key()); errors.Is(err, store.ErrNotFound) {
+	if err := s.store.DeleteOverride(ctx, si.cfg.ID, o.Key()); errors.Is(err, store.ErrNotFound) {
 		return errStatus(http.StatusNotFound, "no override %q", o.Key())
 	} else if err != nil {
 		return err
@@ -254,19 +221,15 @@ func (s *Server) handleDeclaration(c echo.Context) error {
 	if !slices.Contains(declaration.Languages, lang) || !si.languages[lang] {
 		return badField("lang", "%q: want one of the site's languages with declaration texts (%s)", lang, strings.Join(declaration.Languages, ", "))
 	}
-	st, err := s.scans()
-	if err != nil {
-		return err
-	}
 	ctx := c.Request().Context()
-	run, err := st.LatestScan(ctx, si.cfg.ID)
+	run, err := s.store.LatestScan(ctx, si.cfg.ID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && run.Report == nil {
 		return errStatus(http.StatusNotFound, "no scan of this site yet")
 	}
 	if err != nil {
 		return err
 	}
-	overrides, err := st.Overrides(ctx, si.cfg.ID)
+	overrides, err := s.store.Overrides(ctx, si.cfg.ID)
 	if err != nil {
 		return err
 	}

@@ -29,11 +29,7 @@ type scanSettingsResponse struct {
 // scanSite returns the site with the scan settings stored for it, and
 // those settings (nil if none).
 func (s *Server) scanSite(ctx context.Context, si *site) (siteconfig.Site, *store.ScanSettings, error) {
-	st, ok := s.store.(store.ScanStore)
-	if !ok {
-		return *si.cfg, nil, nil
-	}
-	stored, err := st.ScanSettings(ctx, si.cfg.ID)
+	stored, err := s.store.ScanSettings(ctx, si.cfg.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return *si.cfg, nil, nil
@@ -72,10 +68,6 @@ func (s *Server) handleScanSettingsGet(c echo.Context) error {
 // by field ({} goes back to the config); the scheduler and "scan now" use
 // them from then on, on every replica.
 func (s *Server) handleScanSettingsPut(c echo.Context) error {
-	st, err := s.scans()
-	if err != nil {
-		return err
-	}
 	si := siteOf(c)
 	var in store.ScanSettings
 	if err := readJSON(c, &in); err != nil {
@@ -92,7 +84,7 @@ func (s *Server) handleScanSettingsPut(c echo.Context) error {
 		return badField("", "%v", err)
 	}
 	in.UpdatedAt = s.now().UTC()
-	if err := st.PutScanSettings(c.Request().Context(), si.cfg.ID, in); err != nil {
+	if err := s.store.PutScanSettings(c.Request().Context(), si.cfg.ID, in); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, s.scanSettingsResponse(site, &in))

@@ -29,14 +29,10 @@ func (s *Server) Refresh(ctx context.Context, siteID string) error {
 // site owner's overrides, so the banner always shows the latest list. Rows
 // the configuration writes stay as written; items of categories the site
 // does not have, and unclassified items, are left to the scan report's
-// alerts. A store without scans, or one that cannot be read, leaves the
+// alerts. A site without scans, or a store that cannot be read, leaves the
 // tables as configured.
 func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config) {
-	st, ok := s.store.(store.ScanStore)
-	if !ok {
-		return
-	}
-	run, err := st.LatestScan(ctx, si.cfg.ID)
+	run, err := s.store.LatestScan(ctx, si.cfg.ID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && run.Report == nil {
 		return
 	}
@@ -44,7 +40,7 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 		s.logger.Warn("read latest scan for the banner", "site", si.cfg.ID, "err", err)
 		return
 	}
-	overrides, err := st.Overrides(ctx, si.cfg.ID)
+	overrides, err := s.store.Overrides(ctx, si.cfg.ID)
 	if err != nil {
 		s.logger.Warn("read overrides for the banner", "site", si.cfg.ID, "err", err)
 		return

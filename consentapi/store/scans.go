@@ -18,8 +18,7 @@ import (
 const DefaultScanHistory = 10
 
 // ScanStore keeps each site's scan history and the site owner's overrides
-// for items the classifier got wrong or could not classify. Both stores
-// implement it beside Store.
+// for items the classifier got wrong or could not classify; part of Store.
 type ScanStore interface {
 	// PutScan stores run unless a run with its ID is already stored for
 	// run.Site, and then deletes the site's oldest runs beyond keep (at

@@ -34,6 +34,7 @@ type Store interface {
 	BannerStore
 	StatsStore
 	SiteStore
+	ScanStore
 	// Ping reports whether the backend is reachable; ErrUnavailable if not.
 	Ping(ctx context.Context) error
 	// Close flushes anything pending, waits for writes in flight and
