@@ -30,8 +30,24 @@ import "github.com/crumbhq/crumb/consentapi/store"
 // log: keys, leaving only the agg: counters.
 func prefix(site string) string { return "crumb:{" + site + "}:" }
 
-func recordKey(site, event string) string { return prefix(site) + "r:" + event }
-func consentKey(site, id string) string   { return prefix(site) + "c:" + id }
+// appendKey appends the key prefix(site) + kind + id to b, for building a
+// decision's keys without an allocation each.
+func appendKey(b []byte, site, kind, id string) []byte {
+	b = append(b, "crumb:{"...)
+	b = append(b, site...)
+	b = append(b, "}:"...)
+	b = append(b, kind...)
+	return append(b, id...)
+}
+
+// Kinds of the per-visitor keys.
+const (
+	recordKind  = "r:"
+	consentKind = "c:"
+)
+
+func recordKey(site, event string) string { return prefix(site) + recordKind + event }
+func consentKey(site, id string) string   { return prefix(site) + consentKind + id }
 func logKey(site, day string) string      { return prefix(site) + "log:" + day }
 func aggKey(site, day string) string      { return prefix(site) + "agg:" + day }
 func bannerKey(site, hash string) string  { return prefix(site) + "banner:" + hash }

@@ -4,159 +4,244 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/redis/go-redis/v9"
 )
 
-// recordScript appends a batch of decisions of one site and one day
+// recordScript appends a batch of decisions of one site, day and banner
 // atomically. Each decision is idempotent by event id: SET … NX GET both
 // writes the record and, if the event is already recorded, returns the
 // stored JSON and writes nothing, so a resent command (go-redis retries a
 // command whose reply was lost) or a client retry never duplicates. The
-// day's proof-log entries and counters are written once per batch.
+// day's proof-log entries and counters and the banner's expiry are written
+// once per batch.
 //
-// KEYS: 1 log of the day, 2 counters of the day, then 4 per decision:
-// record, banner, consent named by the request (or any key of the site),
-// consent under the new id.
-// ARGV: 1 number of decisions, 2 expiry of the day keys (ms), then 8 per
-// decision: the record JSON (whole, with the new id, when no id is named;
-// else what follows the consent id), consent id named ("" none), new
-// consent id, event id, time (ms), record expiry (ms), retention (ms),
-// counter fields separated by spaces.
+// Everything a decision needs is computed in Go and passed as strings, so
+// the script does no number formatting and, for a new consent, no string
+// building: per decision one SET of the record and one SET of the history.
+//
+// KEYS: 1 log of the day, 2 counters of the day, 3 banner, then 3 per
+// decision: record, consent named by the request (or the new one), consent
+// under the new id.
+// ARGV: 1 expiry of the day keys (ms), 2 time the banner must outlive
+// (ms), then 9 per decision: the record JSON (whole, with the new id, when
+// no id is named; else what follows the consent id), consent id named (""
+// none), new consent id, time (ms), event id, history token ("ms:event"),
+// record expiry (ms), oldest history time kept (ms), counter fields
+// separated by spaces.
 // Returns per decision 1 (recorded under the new id), 2 (recorded under
 // the named id), the stored JSON (a replay) or -1 (unknown banner).
 var recordScript = redis.NewScript(`
-local n = tonumber(ARGV[1])
-local out, banners, bannerKeep, logArgs, counts = {}, {}, {}, {}, {}
+local n = (#KEYS - 3) / 3
+local out = {}
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  for i = 1, n do out[i] = -1 end
+  return out
+end
+local logArgs, combos = {}, {}
 for i = 1, n do
-  local k, a = 2 + 4 * (i - 1), 2 + 8 * (i - 1)
-  local bkey = KEYS[k + 2]
-  if banners[bkey] == nil then banners[bkey] = redis.call('EXISTS', bkey) == 1 end
-  if not banners[bkey] then
-    out[i] = -1
+  local k, a = 3 + 3 * (i - 1), 2 + 9 * (i - 1)
+  local named, old = ARGV[a + 2], nil
+  if named ~= '' and redis.call('EXISTS', KEYS[k + 2]) == 1 then
+    old = redis.call('SET', KEYS[k + 1], '{"consent_id":"' .. named .. ARGV[a + 1], 'PXAT', ARGV[a + 7], 'NX', 'GET')
+    if not old then
+      -- Append to the history, dropping events past their retention.
+      local cutoff, kept = tonumber(ARGV[a + 8]), {}
+      for t in string.gmatch(redis.call('GET', KEYS[k + 2]), '%S+') do
+        if tonumber(string.match(t, '^%d+')) >= cutoff then kept[#kept + 1] = t end
+      end
+      kept[#kept + 1] = ARGV[a + 6]
+      redis.call('SET', KEYS[k + 2], table.concat(kept, ' '), 'KEEPTTL')
+      redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 7], 'GT')
+      out[i] = 2
+    end
   else
-    local named, now, del = ARGV[a + 2], tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
-    local token = ARGV[a + 5] .. ':' .. ARGV[a + 4]
-    local old
-    if named ~= '' and redis.call('EXISTS', KEYS[k + 3]) == 1 then
-      old = redis.call('SET', KEYS[k + 1], '{"consent_id":"' .. named .. ARGV[a + 1], 'PXAT', del, 'NX', 'GET')
-      if not old then
-        -- Append to the history, dropping events past their retention.
-        local cutoff, kept = now - tonumber(ARGV[a + 7]), {}
-        for t in string.gmatch(redis.call('GET', KEYS[k + 3]), '%S+') do
-          if tonumber(string.match(t, '^%d+')) >= cutoff then kept[#kept + 1] = t end
-        end
-        kept[#kept + 1] = token
-        redis.call('SET', KEYS[k + 3], table.concat(kept, ' '), 'KEEPTTL')
-        redis.call('PEXPIREAT', KEYS[k + 3], del, 'GT')
-        out[i] = 2
-      end
-    else
-      local rec = ARGV[a + 1]
-      if named ~= '' then rec = '{"consent_id":"' .. ARGV[a + 3] .. rec end
-      old = redis.call('SET', KEYS[k + 1], rec, 'PXAT', del, 'NX', 'GET')
-      if not old then
-        redis.call('SET', KEYS[k + 4], token, 'PXAT', del)
-        out[i] = 1
-      end
+    local rec = ARGV[a + 1]
+    if named ~= '' then rec = '{"consent_id":"' .. ARGV[a + 3] .. rec end
+    old = redis.call('SET', KEYS[k + 1], rec, 'PXAT', ARGV[a + 7], 'NX', 'GET')
+    if not old then
+      redis.call('SET', KEYS[k + 3], ARGV[a + 6], 'PXAT', ARGV[a + 7])
+      out[i] = 1
     end
-    if old then
-      out[i] = old
-    else
-      logArgs[#logArgs + 1] = now
-      logArgs[#logArgs + 1] = ARGV[a + 4]
-      for f in string.gmatch(ARGV[a + 8], '%S+') do counts[f] = (counts[f] or 0) + 1 end
-      if (bannerKeep[bkey] or 0) < del then bannerKeep[bkey] = del end
-    end
+  end
+  if old then
+    out[i] = old
+  else
+    logArgs[#logArgs + 1] = ARGV[a + 4]
+    logArgs[#logArgs + 1] = ARGV[a + 5]
+    local f = ARGV[a + 9]
+    combos[f] = (combos[f] or 0) + 1
   end
 end
 if #logArgs > 0 then
   redis.call('ZADD', KEYS[1], unpack(logArgs))
-  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-  for f, c in pairs(counts) do redis.call('HINCRBY', KEYS[2], f, c) end
-  redis.call('PEXPIREAT', KEYS[2], ARGV[2])
-  for bkey, del in pairs(bannerKeep) do
-    local t = redis.call('PEXPIRETIME', bkey)
-    if t >= 0 and t < del then redis.call('PEXPIREAT', bkey, del + 86400000) end
+  redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+  local counts = {}
+  for f, c in pairs(combos) do
+    for x in string.gmatch(f, '%S+') do counts[x] = (counts[x] or 0) + c end
   end
+  for x, c in pairs(counts) do redis.call('HINCRBY', KEYS[2], x, c) end
+  redis.call('PEXPIREAT', KEYS[2], ARGV[1])
+  local t = redis.call('PEXPIRETIME', KEYS[3])
+  if t >= 0 and t < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[3], ARGV[2]) end
 end
 return out
 `)
+
+// Shapes of recordScript's keys and arguments.
+const (
+	scriptKeys     = 3 // before the decisions'
+	scriptArgs     = 2
+	keysPerRecord  = 3
+	argsPerRecord  = 9
+	bannerOutlives = 24 * time.Hour // a banner outlives its last record by a day
+)
 
 // jsonHead is how every record's JSON starts: the consent id comes first so
 // the script can put in the id it chooses.
 const jsonHead = `{"consent_id":"`
 
-// pending is a decision waiting for its batch.
+// pending is a decision waiting for its batch. Pendings are pooled; a
+// decision's keys and string arguments are slices of one string built in
+// buf, and the script's arguments are passed to go-redis as pointers into
+// the pending, so queueing a decision allocates little.
 type pending struct {
-	site, day string
-	dayExpiry int64 // ms
-	keys      [4]string
-	args      [8]any
-	res       any
-	err       error
-	done      chan struct{}
+	site, day, banner string
+	dayExpiry, keep   int64     // ms: day keys' expiry, banner kept until
+	deadline          time.Time // answer by then, recorded or not
+	buf               []byte    // reused to build text
+	keys              [keysPerRecord]string
+	// The script arguments: value, named, new id, event, token, fields
+	// (strs) and time, record expiry, history cutoff (ms).
+	strs           [6]string
+	at, del, since int64
+	res            any
+	err            error
+	done           chan struct{} // receives once the batch is answered
 }
 
+var pendingPool = sync.Pool{New: func() any { return &pending{done: make(chan struct{}, 1)} }}
+
 // Record implements store.ConsentStore. The decision joins the next
-// pipelined batch; Record returns when that batch has been answered.
+// pipelined batch; Record returns when that batch has been answered, or
+// with store.ErrUnavailable once the store's timeout (or ctx's deadline,
+// if earlier) has passed.
 func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, bool, error) {
-	rec := d.Record
-	rec.ConsentID = ""
-	body := rec.AppendJSON(make([]byte, 0, 512))
-	named, value := d.ConsentID, string(body[len(jsonHead):])
+	p := pendingPool.Get().(*pending)
+	p.prepare(d)
+	p.deadline = time.Now().Add(s.opts.OpTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(p.deadline) {
+		p.deadline = dl
+	}
+	if err := s.enqueue(ctx, p); err != nil {
+		pendingPool.Put(p)
+		return store.Record{}, false, fmt.Errorf("record: %w", err)
+	}
+	if ctx.Done() == nil {
+		// The committer answers every decision by its deadline.
+		<-p.done
+	} else {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			// The batch may still commit; a retry with the same event id
+			// returns that record instead of writing another. p stays
+			// with the committer.
+			return store.Record{}, false, fmt.Errorf("record: %w: %w", store.ErrUnavailable, ctx.Err())
+		}
+	}
+	res, err := p.res, p.err
+	p.res, p.err = nil, nil
+	pendingPool.Put(p)
+	if err != nil {
+		return store.Record{}, false, fmt.Errorf("record: %w", err)
+	}
+	return decodeResult(res, d)
+}
+
+// prepare fills p with d's keys and script arguments.
+func (p *pending) prepare(d store.Decision) {
+	named := d.ConsentID
 	if named == "" {
 		named = d.NewConsentID // a key in the slot that the script never reads
-		value = jsonHead + d.NewConsentID + value
 	}
-	var fields strings.Builder
-	fields.WriteString(actionField(d.Action))
-	for c, g := range d.Categories {
-		fields.WriteByte(' ')
-		fields.WriteString(categoryField(c, g))
+	// One buffer holds every string; ends marks where each one ends.
+	var ends [keysPerRecord + len(p.strs)]int
+	b := p.buf[:0]
+	b = appendKey(b, d.Site, recordKind, d.EventID)
+	ends[0] = len(b)
+	b = appendKey(b, d.Site, consentKind, named)
+	ends[1] = len(b)
+	b = appendKey(b, d.Site, consentKind, d.NewConsentID)
+	ends[2] = len(b)
+	// The record JSON: with the new id when no id is named, else what
+	// follows the consent id (the script puts in the id it chooses).
+	if d.ConsentID == "" {
+		b = append(b, jsonHead...)
+		b = append(b, d.NewConsentID...)
 	}
-	p := &pending{
-		site:      d.Site,
-		day:       store.Day(d.RecordedAt),
-		dayExpiry: store.DayEnd(d.RecordedAt).Add(d.Retention).UnixMilli(),
-		keys: [4]string{
-			recordKey(d.Site, d.EventID), bannerKey(d.Site, d.Banner),
-			consentKey(d.Site, named), consentKey(d.Site, d.NewConsentID),
-		},
-		args: [8]any{
-			value, d.ConsentID, d.NewConsentID, d.EventID, d.RecordedAt.UnixMilli(),
-			d.DeleteAt().UnixMilli(), d.Retention.Milliseconds(), fields.String(),
-		},
-		done: make(chan struct{}),
-	}
+	rec := d.Record
+	rec.ConsentID = ""
+	start := len(b)
+	b = rec.AppendJSON(b) // {"consent_id":"",…: drop its head
+	b = append(b[:start], b[start+len(jsonHead):]...)
+	ends[3] = len(b)
+	b = append(b, d.ConsentID...)
+	ends[4] = len(b)
+	b = append(b, d.NewConsentID...)
+	ends[5] = len(b)
+	b = append(b, d.EventID...)
+	ends[6] = len(b)
+	p.at = d.RecordedAt.UnixMilli()
+	b = strconv.AppendInt(b, p.at, 10)
+	b = append(b, ':')
+	b = append(b, d.EventID...)
+	ends[7] = len(b)
+	b = appendCounterFields(b, d)
+	ends[8] = len(b)
+	p.buf = b
 
-	ctx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
-	defer cancel()
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return store.Record{}, false, fmt.Errorf("record: %w: store closed", store.ErrUnavailable)
+	text := string(b)
+	for i, start := 0, 0; i < len(ends); i++ {
+		if i < keysPerRecord {
+			p.keys[i] = text[start:ends[i]]
+		} else {
+			p.strs[i-keysPerRecord] = text[start:ends[i]]
+		}
+		start = ends[i]
 	}
-	select {
-	case s.queue <- p:
-		s.mu.RUnlock()
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return store.Record{}, false, fmt.Errorf("record: %w: %w", store.ErrUnavailable, ctx.Err())
+	p.del = d.DeleteAt().UnixMilli()
+	p.since = p.at - d.Retention.Milliseconds()
+	p.site, p.day, p.banner = d.Site, store.Day(d.RecordedAt), d.Banner
+	p.dayExpiry = store.DayEnd(d.RecordedAt).Add(d.Retention).UnixMilli()
+	p.keep = p.del + bannerOutlives.Milliseconds()
+}
+
+// appendArgs appends p's script arguments, as pointers into p.
+func (p *pending) appendArgs(args []any) []any {
+	return append(args, &p.strs[0], &p.strs[1], &p.strs[2], &p.at, &p.strs[3], &p.strs[4], &p.del, &p.since, &p.strs[5])
+}
+
+// appendCounterFields appends the aggregate fields a decision increments,
+// separated by spaces, in a stable order so that equal decisions give
+// equal strings.
+func appendCounterFields(b []byte, d store.Decision) []byte {
+	cats := make([]string, 0, 8)
+	for c := range d.Categories {
+		cats = append(cats, c)
 	}
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		// The batch may still commit; a retry with the same event id
-		// returns that record instead of writing another.
-		return store.Record{}, false, fmt.Errorf("record: %w: %w", store.ErrUnavailable, ctx.Err())
+	slices.Sort(cats)
+	b = append(b, actionField(d.Action)...)
+	for _, c := range cats {
+		b = append(b, ' ')
+		b = append(b, categoryField(c, d.Categories[c])...)
 	}
-	if p.err != nil {
-		return store.Record{}, false, fmt.Errorf("record: %w", p.err)
-	}
-	return decodeResult(p.res, d)
+	return b
 }
 
 // decodeResult turns the script's answer for one decision into the record.
@@ -181,119 +266,4 @@ func decodeResult(res any, d store.Decision) (store.Record, bool, error) {
 	default:
 		return store.Record{}, false, fmt.Errorf("%w: bad script reply %T", store.ErrUnavailable, res)
 	}
-}
-
-// commitLoop takes decisions off the queue and sends all that are waiting,
-// up to MaxBatch, in one pipelined round trip: while one batch is on the
-// wire the next gathers, so no decision waits longer than one round trip
-// for its batch to leave.
-func (s *Store) commitLoop() {
-	batch := make([]*pending, 0, s.opts.MaxBatch)
-	for p := range s.queue {
-		batch = append(batch[:0], p)
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case q, ok := <-s.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, q)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
-	}
-}
-
-// group is the decisions of one site and day: one script call.
-type group struct {
-	site, day string
-	expiry    int64
-	items     []*pending
-}
-
-// commit runs one batch as one script call per site and day (a site's
-// keys share a cluster slot), all in one pipeline.
-func (s *Store) commit(batch []*pending) {
-	var groups []*group
-	for _, p := range batch {
-		var g *group
-		for _, h := range groups {
-			if h.site == p.site && h.day == p.day {
-				g = h
-				break
-			}
-		}
-		if g == nil {
-			g = &group{site: p.site, day: p.day}
-			groups = append(groups, g)
-		}
-		g.expiry = max(g.expiry, p.dayExpiry)
-		g.items = append(g.items, p)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.OpTimeout)
-	defer cancel()
-	err := s.exec(ctx, groups)
-	if err != nil && isNoScript(err) {
-		// The server lost its scripts (restart, failover, SCRIPT FLUSH):
-		// load them and resend; the script is idempotent.
-		if lerr := loadScript(ctx, s.c, recordScript); lerr == nil {
-			err = s.exec(ctx, groups)
-		}
-	}
-	for _, p := range batch {
-		if p.err == nil && p.res == nil {
-			p.err = unavailable(err)
-			if p.err == nil {
-				p.err = fmt.Errorf("%w: no reply", store.ErrUnavailable)
-			}
-		}
-		close(p.done)
-	}
-}
-
-// exec sends one EVALSHA per group in one pipeline and hands each decision
-// its answer.
-func (s *Store) exec(ctx context.Context, groups []*group) error {
-	cmds := make([]*redis.Cmd, len(groups))
-	_, err := s.c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, g := range groups {
-			keys := make([]string, 2, 2+4*len(g.items))
-			keys[0], keys[1] = logKey(g.site, g.day), aggKey(g.site, g.day)
-			args := make([]any, 2, 2+8*len(g.items))
-			args[0], args[1] = len(g.items), g.expiry
-			for _, p := range g.items {
-				keys = append(keys, p.keys[:]...)
-				args = append(args, p.args[:]...)
-			}
-			cmds[i] = recordScript.EvalSha(ctx, pipe, keys, args...)
-		}
-		return nil
-	})
-	noScript := false
-	for i, g := range groups {
-		res, cerr := cmds[i].Slice()
-		for j, p := range g.items {
-			p.res, p.err = nil, nil
-			switch {
-			case cerr != nil:
-				p.err = unavailable(cerr)
-				noScript = noScript || isNoScript(cerr)
-			case j >= len(res):
-				p.err = fmt.Errorf("%w: short script reply", store.ErrUnavailable)
-			default:
-				p.res = res[j]
-			}
-		}
-	}
-	if noScript {
-		return fmt.Errorf("%w: NOSCRIPT", store.ErrUnavailable)
-	}
-	return err
-}
-
-func isNoScript(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "NOSCRIPT")
 }
