@@ -23,7 +23,7 @@ type exportResponse struct {
 func (s *Server) handleConsentCreate(c echo.Context) error {
 	si := siteOf(c)
 	var req decisionRequest
-	if err := readDecision(c, &req); err != nil {
+	if err := readDecision(c, &req, si); err != nil {
 		return err
 	}
 	cats, err := si.validate(&req, si.state.Load().revision)

@@ -35,14 +35,14 @@ type impressionRequest struct {
 	Language string `json:"language"`
 }
 
-// readDecision reads a decision body: the fast reader for the plain form,
-// encoding/json for everything else.
-func readDecision(c echo.Context, d *decisionRequest) error {
+// readDecision reads a decision body for site si: the fast reader for the
+// plain form, encoding/json for everything else.
+func readDecision(c echo.Context, d *decisionRequest, si *site) error {
 	buf, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	if fastDecodeDecision(buf, d) {
+	if fastDecodeDecision(buf, d, si) {
 		return nil
 	}
 	*d = decisionRequest{}

@@ -16,9 +16,16 @@ import (
 // both agree on everything the fast reader accepts.
 
 // fastDecodeDecision decodes data into d if it is in the plain form;
-// ok=false means "use encoding/json".
-func fastDecodeDecision(data []byte, d *decisionRequest) bool {
+// ok=false means "use encoding/json". Strings that name one of si's values
+// (action, language, banner, category ids) share that value's memory
+// instead of being copied; si may be nil.
+func fastDecodeDecision(data []byte, d *decisionRequest, si *site) bool {
 	p := jsonReader{data: data}
+	var languages, categories []string
+	var banner string
+	if si != nil {
+		languages, categories, banner = si.cfg.Languages, si.categories, si.state.Load().hash
+	}
 	if !p.byte('{') {
 		return false
 	}
@@ -42,20 +49,20 @@ func fastDecodeDecision(data []byte, d *decisionRequest) bool {
 		case "action":
 			bit = 4
 			var a string
-			a, ok = p.str()
+			a, ok = p.strOf(actionNames)
 			d.Action = store.Action(a)
 		case "categories":
 			bit = 8
-			d.Categories, ok = p.categories()
+			d.Categories, ok = p.categories(categories)
 		case "revision":
 			bit = 16
 			d.Revision, ok = p.int()
 		case "banner":
 			bit = 32
-			d.Banner, ok = p.str()
+			d.Banner, ok = p.strOf([]string{banner})
 		case "language":
 			bit = 64
-			d.Language, ok = p.str()
+			d.Language, ok = p.strOf(languages)
 		case "widget_version":
 			bit = 128
 			d.WidgetVersion, ok = p.str()
@@ -105,25 +112,52 @@ func (p *jsonReader) peekByte(c byte) bool {
 }
 
 // str reads a string of printable ASCII without escapes.
-func (p *jsonReader) str() (string, bool) {
-	if !p.byte('"') {
+func (p *jsonReader) str() (string, bool) { return p.strOf(nil) }
+
+// strOf is str returning the element of known equal to the string, if
+// any, rather than a copy.
+func (p *jsonReader) strOf(known []string) (string, bool) {
+	raw, ok := p.rawStr()
+	if !ok {
 		return "", false
+	}
+	for _, k := range known {
+		if string(raw) == k {
+			return k, true
+		}
+	}
+	return string(raw), true
+}
+
+// rawStr reads a string of printable ASCII without escapes and returns
+// its bytes, which alias the input.
+func (p *jsonReader) rawStr() ([]byte, bool) {
+	if !p.byte('"') {
+		return nil, false
 	}
 	start := p.i
 	for p.i < len(p.data) {
 		c := p.data[p.i]
 		switch {
 		case c == '"':
-			s := string(p.data[start:p.i])
 			p.i++
-			return s, true
+			return p.data[start : p.i-1], true
 		case c < 0x20 || c >= 0x7f || c == '\\':
-			return "", false
+			return nil, false
 		}
 		p.i++
 	}
-	return "", false
+	return nil, false
 }
+
+// actionNames are the actions as strings, for strOf.
+var actionNames = func() []string {
+	names := make([]string, len(store.Actions))
+	for i, a := range store.Actions {
+		names[i] = string(a)
+	}
+	return names
+}()
 
 // int reads a non-negative integer of at most 9 digits.
 func (p *jsonReader) int() (int, bool) {
@@ -152,8 +186,9 @@ func (p *jsonReader) literal(s string) bool {
 	return false
 }
 
-// categories reads an object of distinct keys with true/false values.
-func (p *jsonReader) categories() (map[string]*bool, bool) {
+// categories reads an object of distinct keys with true/false values;
+// keys equal to one of known share its memory.
+func (p *jsonReader) categories(known []string) (map[string]*bool, bool) {
 	if !p.byte('{') {
 		return nil, false
 	}
@@ -163,7 +198,7 @@ func (p *jsonReader) categories() (map[string]*bool, bool) {
 	}
 	yes, no := true, false
 	for {
-		k, ok := p.str()
+		k, ok := p.strOf(known)
 		if !ok || !p.byte(':') {
 			return nil, false
 		}
@@ -189,7 +224,7 @@ func (p *jsonReader) categories() (map[string]*bool, bool) {
 // recorded_at, expires_at (RFC 3339, UTC), categories, action, revision,
 // and with full (reading a consent) language and banner.
 func writeConsent(c echo.Context, status int, r store.Record, full bool) error {
-	b := make([]byte, 0, 384)
+	b := make([]byte, 0, 512)
 	b = append(b, `{"consent_id":`...)
 	b = store.AppendJSONString(b, r.ConsentID)
 	b = append(b, `,"event_id":`...)
@@ -211,5 +246,13 @@ func writeConsent(c echo.Context, status int, r store.Record, full bool) error {
 		b = store.AppendJSONString(b, r.Banner)
 	}
 	b = append(b, "}\n"...)
-	return c.Blob(status, echo.MIMEApplicationJSON, b)
+	w := c.Response()
+	w.Header()[echo.HeaderContentType] = jsonContentType
+	w.WriteHeader(status)
+	_, err := w.Write(b)
+	return err
 }
+
+// jsonContentType is the Content-Type of JSON answers, shared (net/http
+// copies header values when it writes them; nothing modifies them).
+var jsonContentType = []string{echo.MIMEApplicationJSON}

@@ -3,25 +3,36 @@ package consentapi
 import (
 	"reflect"
 	"testing"
+
+	"github.com/crumbhq/crumb/consentapi/siteconfig"
 )
 
 // FuzzFastDecode checks that whatever the fast decision reader accepts,
-// encoding/json decodes to the same request.
+// encoding/json decodes to the same request, with and without a site whose
+// values the reader reuses.
 func FuzzFastDecode(f *testing.F) {
+	cfg, err := siteconfig.Load("testdata/sites.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	si := newSite(&cfg.Sites[0])
+	si.state.Store(&bannerState{revision: 1, hash: "0123456789abcdef0123456789abcdef"})
 	f.Add([]byte(`{"event_id":"evt-0123456789abcdef","action":"custom","categories":{"necessary":true,"analytics":false},"revision":3,"banner":"0123456789abcdef0123456789abcdef","language":"sv","widget_version":"w1"}`))
 	f.Add([]byte(` { "consent_id" : "AAAAAAAAAAAAAAAAAAAAAA" , "revision" : 0 , "categories" : { } } `))
 	f.Add([]byte(`{"revision":01}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var fast decisionRequest
-		if !fastDecodeDecision(data, &fast) {
-			return
-		}
-		var slow decisionRequest
-		if err := decodeJSON(data, &slow); err != nil {
-			t.Fatalf("fast reader accepted %q, encoding/json refused: %v", data, err)
-		}
-		if !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("%q: fast %+v, encoding/json %+v", data, fast, slow)
+		for _, s := range []*site{nil, si} {
+			var fast decisionRequest
+			if !fastDecodeDecision(data, &fast, s) {
+				return
+			}
+			var slow decisionRequest
+			if err := decodeJSON(data, &slow); err != nil {
+				t.Fatalf("fast reader accepted %q, encoding/json refused: %v", data, err)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q: fast %+v, encoding/json %+v", data, fast, slow)
+			}
 		}
 	})
 }

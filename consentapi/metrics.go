@@ -2,6 +2,7 @@ package consentapi
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -22,6 +23,19 @@ type metrics struct {
 	duration    *prometheus.HistogramVec // route, method, status
 	storeErrors *prometheus.CounterVec   // route
 	rateLimited *prometheus.CounterVec   // route
+
+	// The duration series of crumb.js's two answers, resolved once.
+	widgetOK, widgetNotModified prometheus.Observer
+	// Each site's decision and choice series, resolved once: recording a
+	// decision hashes no labels.
+	sites map[string]*siteCounters
+}
+
+// siteCounters are one site's decision and choice series.
+type siteCounters struct {
+	decisions map[store.Action]prometheus.Counter
+	// choices per category, in the site's order: [0] denied, [1] granted.
+	choices [][2]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
@@ -56,29 +70,54 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	for _, route := range []string{"/v1/sites/:site/consents", "/readyz"} {
 		m.storeErrors.WithLabelValues(route)
 	}
+	m.widgetOK = m.duration.WithLabelValues(widgetRoute, http.MethodGet, "200")
+	m.widgetNotModified = m.duration.WithLabelValues(widgetRoute, http.MethodGet, "304")
+	m.sites = map[string]*siteCounters{}
 	for id, si := range s.sites {
 		m.impressions.WithLabelValues(id)
+		sc := &siteCounters{decisions: map[store.Action]prometheus.Counter{}}
 		for _, a := range store.Actions {
-			m.decisions.WithLabelValues(id, string(a))
+			sc.decisions[a] = m.decisions.WithLabelValues(id, string(a))
 		}
 		for _, c := range si.categories {
-			m.choices.WithLabelValues(id, c, "true")
-			m.choices.WithLabelValues(id, c, "false")
+			sc.choices = append(sc.choices, [2]prometheus.Counter{
+				m.choices.WithLabelValues(id, c, "false"),
+				m.choices.WithLabelValues(id, c, "true"),
+			})
 		}
+		m.sites[id] = sc
 	}
 	return m, nil
 }
 
 // decided counts a recorded decision.
 func (m *metrics) decided(si *site, r store.Record) {
-	m.decisions.WithLabelValues(si.cfg.ID, string(r.Action)).Inc()
-	for _, c := range si.categories {
-		m.choices.WithLabelValues(si.cfg.ID, c, strconv.FormatBool(r.Categories[c])).Inc()
+	sc := m.sites[si.cfg.ID]
+	if d, ok := sc.decisions[r.Action]; ok {
+		d.Inc()
+	} else {
+		m.decisions.WithLabelValues(si.cfg.ID, string(r.Action)).Inc()
+	}
+	for i, c := range si.categories {
+		granted := 0
+		if r.Categories[c] {
+			granted = 1
+		}
+		sc.choices[i][granted].Inc()
 	}
 }
 
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
 	m.duration.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// observeWidget records the duration of a crumb.js answer (200 or 304).
+func (m *metrics) observeWidget(status int, d time.Duration) {
+	if status == http.StatusNotModified {
+		m.widgetNotModified.Observe(d.Seconds())
+		return
+	}
+	m.widgetOK.Observe(d.Seconds())
 }
 
 // rateCollector exports consent rates over the last rateWindow computed

@@ -40,7 +40,11 @@ func (s *Server) public(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxSite, si)
 		req, h := c.Request(), c.Response().Header()
-		h.Add(echo.HeaderVary, echo.HeaderOrigin)
+		if v, ok := h[echo.HeaderVary]; ok {
+			h[echo.HeaderVary] = append(v, echo.HeaderOrigin)
+		} else {
+			h[echo.HeaderVary] = varyOrigin
+		}
 		origin := req.Header.Get(echo.HeaderOrigin)
 		preflight := req.Method == http.MethodOptions
 		switch {
@@ -72,6 +76,11 @@ func (s *Server) public(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// varyOrigin is the Vary header of the public routes' answers, shared:
+// net/http copies header values when it writes them, and an append to it
+// makes a new slice (its capacity is its length).
+var varyOrigin = []string{echo.HeaderOrigin}
 
 // isSameOrigin reports whether origin names the host the request was sent
 // to: the API reached through the site's own origin.

@@ -129,8 +129,14 @@ func NewServer(ctx context.Context, opts Options, st store.Store) (*Server, erro
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. crumb.js, requested on every page
+// view of every site, is answered without the router (widget.go).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveWidget(w, r) {
+		return
+	}
+	s.e.ServeHTTP(w, r)
+}
 
 // Banner returns the banner the site serves now, with Banner set to its
 // hash, for the widget to inline into crumb.js.
