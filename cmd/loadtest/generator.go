@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +56,26 @@ func (g *generator) healthz() error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// crumbJS fetches crumb.js as a browser does on a first visit: compressed,
+// without If-None-Match, so every answer is a 200 with the whole body.
+func (g *generator) crumbJS() error {
+	req, _ := http.NewRequest(http.MethodGet, g.base+"/v1/sites/"+g.site+"/crumb.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	resp, err := g.client.Do(req)
+	if err != nil {
+		return err
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("status %d", resp.StatusCode)
+	case n == 0 || n != resp.ContentLength:
+		return fmt.Errorf("body of %d bytes, Content-Length %d", n, resp.ContentLength)
 	}
 	return nil
 }
@@ -165,7 +184,3 @@ func (r *result) print(w io.Writer) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
-
-func splitLines(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r", ""), "\n") }
