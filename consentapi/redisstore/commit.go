@@ -69,9 +69,10 @@ func (s *Store) commitLoop() {
 
 // group is the decisions of one site, day and banner: one script call.
 type group struct {
-	site, day, banner string
-	expiry, keep      int64
-	items             []*pending
+	site, banner string
+	day          time.Time
+	expiry, keep int64
+	items        []*pending
 }
 
 // commit runs one batch as one script call per site, day and banner (a
@@ -94,7 +95,7 @@ func (s *Store) commit(batch []*pending) {
 		deadline = minTime(deadline, p.deadline)
 		var g *group
 		for _, h := range groups {
-			if h.site == p.site && h.day == p.day && h.banner == p.banner {
+			if h.site == p.site && h.day.Equal(p.day) && h.banner == p.banner {
 				g = h
 				break
 			}
@@ -149,7 +150,7 @@ func (s *Store) exec(ctx context.Context, groups []*group) error {
 			nkeys := scriptKeys + keysPerRecord*len(g.items)
 			args := make([]any, 0, 3+nkeys+scriptArgs+argsPerRecord*len(g.items))
 			args = append(args, "evalsha", recordScript.Hash(), strconv.Itoa(nkeys),
-				logKey(g.site, g.day), aggKey(g.site, g.day), bannerKey(g.site, g.banner))
+				logKey(g.site, store.Day(g.day)), aggKey(g.site, store.Day(g.day)), bannerKey(g.site, g.banner))
 			for _, p := range g.items {
 				args = append(args, &p.keys[0], &p.keys[1], &p.keys[2])
 			}

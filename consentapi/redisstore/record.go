@@ -111,11 +111,12 @@ const jsonHead = `{"consent_id":"`
 // buf, and the script's arguments are passed to go-redis as pointers into
 // the pending, so queueing a decision allocates little.
 type pending struct {
-	site, day, banner string
-	dayExpiry, keep   int64     // ms: day keys' expiry, banner kept until
-	deadline          time.Time // answer by then, recorded or not
-	buf               []byte    // reused to build text
-	keys              [keysPerRecord]string
+	site, banner    string
+	day             time.Time // UTC midnight of the decision's day
+	dayExpiry, keep int64     // ms: day keys' expiry, banner kept until
+	deadline        time.Time // answer by then, recorded or not
+	buf             []byte    // reused to build text
+	keys            [keysPerRecord]string
 	// The script arguments: value, named, new id, event, token, fields
 	// (strs) and time, record expiry, history cutoff (ms).
 	strs           [6]string
@@ -217,7 +218,8 @@ func (p *pending) prepare(d store.Decision) {
 	}
 	p.del = d.DeleteAt().UnixMilli()
 	p.since = p.at - d.Retention.Milliseconds()
-	p.site, p.day, p.banner = d.Site, store.Day(d.RecordedAt), d.Banner
+	p.site, p.banner = d.Site, d.Banner
+	p.day = d.RecordedAt.UTC().Truncate(24 * time.Hour)
 	p.dayExpiry = store.DayEnd(d.RecordedAt).Add(d.Retention).UnixMilli()
 	p.keep = p.del + bannerOutlives.Milliseconds()
 }
