@@ -143,13 +143,20 @@ func (v *pageVisit) setCrumbCookie(ctx context.Context, cfg crumbConfig) error {
 		Secure: new(u.Scheme == "https"), SameSite: network.CookieSameSiteLax,
 		Expires: cdp.TimeSinceEpoch(now.Add(validity).Unix()),
 	}
-	if cfg.CookieDomain != "" {
-		p.Domain = cfg.CookieDomain
+	// As the widget does: the configured cookie domain only where the page's
+	// host lies within it (a staging host or a local copy of the site keeps
+	// a host-only cookie the widget there can read).
+	domain := strings.TrimPrefix(cfg.CookieDomain, ".")
+	if domain != "" && !strings.HasSuffix("."+u.Hostname(), "."+domain) {
+		domain = ""
+	}
+	if domain != "" {
+		p.Domain = domain
 	}
 	if _, err := send(ctx, v.t, network.SetCookie, p); err != nil {
 		return fmt.Errorf("set consent cookie: %w", err)
 	}
-	w := cookieWrite{name: crumbCookie, domain: strings.TrimPrefix(cfg.CookieDomain, "."), host: u.Hostname(),
+	w := cookieWrite{name: crumbCookie, domain: domain, host: u.Hostname(),
 		valueLen: len(value), requested: validity, via: viaScanner, page: v.url, at: now}
 	v.rec.mu.Lock()
 	v.rec.writes = append(v.rec.writes, w)

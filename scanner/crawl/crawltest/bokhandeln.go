@@ -39,6 +39,9 @@ func NewBokhandeln() (*Bokhandeln, error) {
 		Site: "bokhandeln", Name: "Bokhandeln AB", Revision: BokhandelnRevision, Validity: 15552000,
 		PrivacyPolicyURL: "https://www.bokhandeln.se/integritet", Languages: []string{"sv"},
 		Texts: map[string]map[string]string{"sv": texts}, Theme: widget.DefaultTheme, IconPosition: "bottom-left",
+		// A cookie domain the shop's host is not within, as on a staging
+		// copy of a site: the widget and the scanner keep a host-only cookie.
+		CookieDomain: "bokhandeln.com",
 		Categories: []widget.Category{
 			{ID: "necessary", Locked: true, Name: name("Nödvändiga"), Description: name("Krävs för att sidan ska fungera.")},
 			{ID: "analytics", Name: name("Statistik"), Description: name("Hjälper oss förstå hur sidan används.")},
