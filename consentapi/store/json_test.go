@@ -22,7 +22,7 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 		want, err := json.Marshal(&r)
 		if err != nil {
-			t.Skip() // times outside what encoding/json writes
+			return // a time outside what encoding/json writes: not an input to compare
 		}
 		if got := r.AppendJSON(nil); string(got) != string(want) {
 			t.Fatalf("AppendJSON\n got %s\nwant %s", got, want)
