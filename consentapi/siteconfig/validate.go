@@ -3,6 +3,7 @@ package siteconfig
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -202,13 +203,13 @@ func (c *checker) cookieDomain(s *Site) {
 // texts checks configured texts: known languages and keys, and complete
 // texts for languages without built-in ones.
 func (c *checker) texts(s *Site) {
-	for _, lang := range sortedKeys(s.Texts) {
+	for _, lang := range slices.Sorted(maps.Keys(s.Texts)) {
 		texts := s.Texts[lang]
 		if !slices.Contains(s.Languages, lang) {
 			c.addf("texts."+lang, "%q is not one of the site's languages", lang)
 			continue
 		}
-		for _, key := range sortedKeys(texts) {
+		for _, key := range slices.Sorted(maps.Keys(texts)) {
 			if !widget.TextKeys(key) {
 				c.addf("texts."+lang+"."+key, "unknown text key")
 			} else if strings.TrimSpace(texts[key]) == "" {
@@ -221,7 +222,7 @@ func (c *checker) texts(s *Site) {
 		if _, builtIn := widget.DefaultTexts(lang); builtIn {
 			continue
 		}
-		for _, key := range sortedKeys(all) {
+		for _, key := range slices.Sorted(maps.Keys(all)) {
 			if _, ok := s.Texts[lang][key]; !ok && !strings.HasPrefix(key, "category_") {
 				c.addf("texts."+lang+"."+key, "missing: %q has no built-in texts, so every text must be given", lang)
 			}
@@ -281,18 +282,9 @@ func (c *checker) cookie(s *Site, f string, ck Cookie) {
 
 // byLanguage checks that a per-language map only uses site languages.
 func (c *checker) byLanguage(s *Site, field string, m map[string]string) {
-	for _, lang := range sortedKeys(m) {
+	for _, lang := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(s.Languages, lang) {
 			c.addf(field+"."+lang, "%q is not one of the site's languages", lang)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -37,6 +37,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -157,7 +158,7 @@ func merge(rep *scanner.Report, results []*modeResult) {
 			hosts[h] = len(rep.ThirdPartyHosts)
 			rep.ThirdPartyHosts = append(rep.ThirdPartyHosts, *th)
 		}
-		for _, k := range sortedKeys(mr.tally.blocked) {
+		for _, k := range slices.Sorted(maps.Keys(mr.tally.blocked)) {
 			b := mr.tally.blocked[k]
 			if i, ok := blocked[k]; ok {
 				rep.BlockedCookies[i].SeenIn = append(rep.BlockedCookies[i].SeenIn, mr.mode)

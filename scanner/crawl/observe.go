@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"time"
@@ -112,7 +113,7 @@ func (t *tally) addPage(res *pageResult, at time.Time) {
 			}
 		}
 	}
-	for _, h := range sortedKeys(r.hosts) {
+	for _, h := range slices.Sorted(maps.Keys(r.hosts)) {
 		host := t.hosts[h]
 		if host == nil {
 			host = &scanner.Host{Host: h, FirstPage: page, SeenIn: []string{t.mode}}
@@ -126,10 +127,10 @@ func (t *tally) addPage(res *pageResult, at time.Time) {
 // items returns the report items of the mode.
 func (t *tally) items() []scanner.Item {
 	var out []scanner.Item
-	for _, k := range sortedKeys(t.cookies) {
+	for _, k := range slices.Sorted(maps.Keys(t.cookies)) {
 		out = append(out, t.cookieItem(t.cookies[k]))
 	}
-	for _, k := range sortedKeys(t.storage) {
+	for _, k := range slices.Sorted(maps.Keys(t.storage)) {
 		out = append(out, t.storageItem(t.storage[k]))
 	}
 	return out
@@ -215,13 +216,4 @@ func pageList(first string, pages []string) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
