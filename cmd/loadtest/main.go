@@ -60,6 +60,7 @@ type options struct {
 	site         string
 	cpuProfile   string
 	committers   int
+	maxBatch     int
 	profilePhase string
 }
 
@@ -82,12 +83,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.site, "site", "exempel", "site to post decisions to and fetch crumb.js of")
 	fs.StringVar(&o.profilePhase, "cpuprofile-phase", phaseDecisions, "phase -cpuprofile covers: decisions, healthz or crumbjs")
 	fs.IntVar(&o.committers, "committers", 0, "redisstore batches in flight (0: the store's default)")
+	fs.IntVar(&o.maxBatch, "max-batch", 0, "redisstore decisions per batch (0: the store's default; -max-batch 1 -committers 50 is one pipeline per request)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first round of -cpuprofile-phase to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if o.conns < 1 || o.duration <= 0 || o.rounds < 1 {
 		return errors.New("-conns, -duration and -rounds must be positive")
+	}
+	if o.committers < 0 || o.maxBatch < 0 {
+		return errors.New("-committers and -max-batch must not be negative")
 	}
 	if !slices.Contains([]string{phaseHealthz, phaseDecisions, phaseCrumbJS}, o.profilePhase) {
 		return fmt.Errorf("-cpuprofile-phase %q: want decisions, healthz or crumbjs", o.profilePhase)
@@ -109,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if info, err := client.Info(ctx, "server").Result(); err == nil {
 		version = field(info, "redis_version")
 	}
-	st, err := redisstore.New(ctx, client, redisstore.Options{Committers: o.committers})
+	st, err := redisstore.New(ctx, client, redisstore.Options{Committers: o.committers, MaxBatch: o.maxBatch})
 	if err != nil {
 		return err
 	}
