@@ -18,6 +18,7 @@ import (
 	"github.com/crumbhq/crumb/scanner"
 	"github.com/crumbhq/crumb/scanner/declaration"
 	"github.com/crumbhq/crumb/scanner/scandiff"
+	"github.com/crumbhq/crumb/widget"
 )
 
 // ScanOptions connect the server to scheduled scans (issue 6). The scan
@@ -201,8 +202,22 @@ func (si *site) checkOverride(o store.Override) error {
 	return nil
 }
 
-// handleDeclaration writes the cookie declaration of the site's latest
-// scan, with the owner's overrides: ?format=html (a fragment of tables to
+// categoryTexts are the names and descriptions the banner gives its
+// categories, which head the declaration's tables.
+func categoryTexts(b widget.Config) map[scanner.Category]declaration.CategoryText {
+	out := make(map[scanner.Category]declaration.CategoryText, len(b.Categories))
+	for _, c := range b.Categories {
+		out[scanner.Category(c.ID)] = declaration.CategoryText{Name: c.Name, Description: c.Description}
+	}
+	return out
+}
+
+// handleDeclaration writes the site's cookie declaration: the cookie
+// tables of its configuration with what its latest scan found (with the
+// owner's overrides) and the configuration does not list, the same rows
+// its banner shows, plus what the scan could not classify; before any
+// scan, the configured tables, saying they are not yet checked.
+// ?format=html (a fragment of tables to
 // paste into a privacy policy, the default) or md, ?lang= one of the
 // site's languages (default its first).
 func (s *Server) handleDeclaration(c echo.Context) error {
@@ -222,21 +237,26 @@ func (s *Server) handleDeclaration(c echo.Context) error {
 		return badField("lang", "%q: want one of the site's languages with declaration texts (%s)", lang, strings.Join(declaration.Languages, ", "))
 	}
 	ctx := c.Request().Context()
+	opts := declaration.Options{Categories: categoryTexts(si.state.Load().banner)}
+	var scanned []declaration.Table
 	run, err := s.store.LatestScan(ctx, si.cfg.ID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && run.Report == nil {
-		return errStatus(http.StatusNotFound, "no scan of this site yet")
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && run.Report == nil:
+		opts.Unscanned = true
+	case err != nil:
 		return err
+	default:
+		overrides, err := s.store.Overrides(ctx, si.cfg.ID)
+		if err != nil {
+			return err
+		}
+		rep := *run.Report
+		rep.Items = applyOverrides(rep.Items, overrides)
+		scanned = declaration.Tables(&rep)
+		opts.SiteDomain, opts.ScannedAt = rep.SiteDomain, rep.StartedAt
 	}
-	overrides, err := s.store.Overrides(ctx, si.cfg.ID)
-	if err != nil {
-		return err
-	}
-	rep := *run.Report
-	rep.Items = applyOverrides(rep.Items, overrides)
 	var b strings.Builder
-	if err := declaration.Write(&b, &rep, format, lang); err != nil {
+	if err := declaration.WriteTables(&b, declaredTables(si.cfg, scanned), format, lang, opts); err != nil {
 		return err
 	}
 	ctype := "text/html; charset=utf-8"

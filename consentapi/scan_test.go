@@ -185,8 +185,10 @@ func TestScanStartWithoutWorkers(t *testing.T) {
 func TestDeclaration(t *testing.T) {
 	e := newEnv(t)
 	path := "/v1/sites/shop/declaration"
-	if rec := e.do(t, request{method: "GET", path: path}); rec.Code != 404 {
-		t.Errorf("declaration before any scan: %d %s", rec.Code, rec.Body)
+	// Before any scan: the configured tables, saying they are unchecked.
+	rec := e.do(t, request{method: "GET", path: path + "?format=md&lang=en"})
+	if body := rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "| `_ga` |") || !strings.Contains(body, "Counts visits") || !strings.Contains(body, "not yet been checked by a scan") {
+		t.Errorf("declaration before any scan: %d\n%s\nwant the configured _ga, said to be unchecked", rec.Code, body)
 	}
 	t0 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 	putScan(t, e.store, "shop@1", t0, "", scanItem("_ga", scanner.Analytics, "Google"))
@@ -205,8 +207,32 @@ func TestDeclaration(t *testing.T) {
 			t.Errorf("GET declaration%s = %d %s %.200s; want %d %s with %q", tt.query, rec.Code, rec.Header().Get("Content-Type"), rec.Body, tt.code, tt.ctype, tt.want)
 		}
 	}
+	// After: the configured row stands as written, the scan adds _fbp, and
+	// _ga is listed once.
+	rec = e.do(t, request{method: "GET", path: path + "?format=md&lang=en"})
+	body := rec.Body.String()
+	if rec.Code != 200 || strings.Count(body, "| `_ga` |") != 1 || !strings.Contains(body, "Counts visits") || !strings.Contains(body, "| `_fbp` |") || strings.Contains(body, "not yet been checked") {
+		t.Errorf("declaration after a scan: %d\n%s\nwant _ga once as configured, and _fbp", rec.Code, body)
+	}
 	if rec := e.do(t, request{method: "GET", path: path, origin: "https://evil.example"}); rec.Code != 403 {
 		t.Errorf("declaration from a foreign origin: %d", rec.Code)
+	}
+}
+
+// TestDeclarationSiteCategory: a category the site defined is headed by
+// the name and description the site gave it, as in its banner.
+func TestDeclarationSiteCategory(t *testing.T) {
+	e := newEnv(t)
+	it := scanItem("lang", "preferences", "Blog")
+	it.Domain = ".blog.example"
+	rep := &scanner.Report{SchemaVersion: scanner.SchemaVersion, Site: "https://blog.example/", FinishedAt: time.Now(), Items: []scanner.Item{it}}
+	if _, _, err := e.store.PutScan(context.Background(), store.ScanRun{ID: "blog@1", Site: "blog", FinishedAt: rep.FinishedAt, Items: 1, Report: rep}, 10); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.do(t, request{method: "GET", path: "/v1/sites/blog/declaration?format=md"})
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, "### Preferences") || !strings.Contains(body, "Remember settings such as the language you chose.") {
+		t.Errorf("declaration = %d:\n%s\nwant the site's own category headed by its name and description", rec.Code, body)
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/crumbhq/crumb/consentapi/siteconfig"
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/crumbhq/crumb/scanner"
 	"github.com/crumbhq/crumb/scanner/declaration"
@@ -60,6 +62,54 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 			}
 		}
 	}
+}
+
+// declaredTables merges the cookie tables of the site's configuration into
+// the tables of its latest scan (nil before any): a configured row stands
+// as written and a scanned row it covers (same name, or matched by its
+// pattern) is left out, as in the banner. Categories keep the scan's
+// order; a configured category the scan did not find comes before
+// unclassified.
+func declaredTables(cfg *siteconfig.Site, scanned []declaration.Table) []declaration.Table {
+	out := slices.Clone(scanned)
+	for _, c := range cfg.Categories {
+		if len(c.Cookies) == 0 {
+			continue
+		}
+		i := slices.IndexFunc(out, func(t declaration.Table) bool { return t.Category == scanner.Category(c.ID) })
+		if i < 0 {
+			i = len(out)
+			if len(out) > 0 && out[len(out)-1].Category == scanner.Unclassified {
+				i--
+			}
+			out = slices.Insert(out, i, declaration.Table{Category: scanner.Category(c.ID)})
+		}
+		rows := make([]declaration.Row, 0, len(c.Cookies)+len(out[i].Rows))
+		configured := make([]widget.Cookie, 0, len(c.Cookies))
+		for _, ck := range c.Cookies {
+			kind := scanner.Kind(ck.Kind)
+			if kind == "" {
+				kind = scanner.Cookie
+			}
+			provider := ck.Provider
+			if provider == "" {
+				provider = strings.TrimPrefix(ck.Domain, ".")
+			}
+			rows = append(rows, declaration.Row{
+				Name: ck.Name, Pattern: strings.Contains(ck.Name, "*"), Kind: kind, Domain: strings.TrimPrefix(ck.Domain, "."),
+				Provider: provider, Purpose: ck.Purpose, Expiry: ck.Expiry, Party: scanner.Party(ck.Party),
+			})
+			configured = append(configured, widget.Cookie{Name: ck.Name, Pattern: strings.Contains(ck.Name, "*")})
+		}
+		for _, r := range out[i].Rows {
+			if !listed(configured, r.Name) {
+				rows = append(rows, r)
+			}
+		}
+		slices.SortStableFunc(rows, func(a, b declaration.Row) int { return strings.Compare(a.Name, b.Name) })
+		out[i].Rows = rows
+	}
+	return out
 }
 
 // applyOverrides returns a copy of items with the site owner's verdicts.

@@ -245,7 +245,7 @@ func writeScanOutput(stdout io.Writer, out string, rep *scanner.Report, format, 
 	case "md":
 		err = writeScanMarkdown(w, rep)
 	case "declaration-html", "declaration-md":
-		err = declaration.Write(w, rep, strings.TrimPrefix(format, "declaration-"), lang)
+		err = declaration.Write(w, rep, strings.TrimPrefix(format, "declaration-"), lang, nil)
 	default:
 		err = writeScanTable(w, rep)
 	}

@@ -38,7 +38,7 @@ func TestGolden(t *testing.T) {
 			name := "declaration." + lang + "." + format
 			t.Run(name, func(t *testing.T) {
 				var buf bytes.Buffer
-				if err := declaration.Write(&buf, r, format, lang); err != nil {
+				if err := declaration.Write(&buf, r, format, lang, nil); err != nil {
 					t.Fatal(err)
 				}
 				golden := filepath.Join("testdata", name)
@@ -63,10 +63,10 @@ func TestGolden(t *testing.T) {
 func TestEscaping(t *testing.T) {
 	r := readReport(t)
 	var h, m bytes.Buffer
-	if err := declaration.Write(&h, r, "html", "en"); err != nil {
+	if err := declaration.Write(&h, r, "html", "en", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := declaration.Write(&m, r, "md", "en"); err != nil {
+	if err := declaration.Write(&m, r, "md", "en", nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"<b>", "<Shop>"} {
@@ -110,14 +110,55 @@ func TestTables(t *testing.T) {
 
 func TestWriteErrors(t *testing.T) {
 	r := readReport(t)
-	if err := declaration.Write(&bytes.Buffer{}, r, "pdf", "sv"); !errors.Is(err, declaration.ErrFormat) {
+	if err := declaration.Write(&bytes.Buffer{}, r, "pdf", "sv", nil); !errors.Is(err, declaration.ErrFormat) {
 		t.Errorf("format pdf: %v", err)
 	}
-	if err := declaration.Write(&bytes.Buffer{}, r, "html", "de"); !errors.Is(err, declaration.ErrLanguage) {
+	if err := declaration.Write(&bytes.Buffer{}, r, "html", "de", nil); !errors.Is(err, declaration.ErrLanguage) {
 		t.Errorf("language de: %v", err)
 	}
 	var buf bytes.Buffer
-	if err := declaration.Write(&buf, &scanner.Report{}, "md", "sv"); err != nil || !strings.Contains(buf.String(), "lagrar ingenting") {
+	if err := declaration.Write(&buf, &scanner.Report{}, "md", "sv", nil); err != nil || !strings.Contains(buf.String(), "lagrar ingenting") {
 		t.Errorf("empty report: %v %q", err, buf.String())
+	}
+}
+
+// TestSiteCategoryNames: a category the site defined is headed by the
+// name the site gave it, in the declaration's language, and by its id
+// only when it has none; the site may also reword a built-in category.
+func TestSiteCategoryNames(t *testing.T) {
+	r := readReport(t)
+	names := map[scanner.Category]declaration.CategoryText{
+		"preferences": {
+			Name:        map[string]string{"sv": "Inställningar", "en": "Preferences"},
+			Description: map[string]string{"sv": "Kommer ihåg dina val, som språk.", "en": "Remember your choices, such as language."},
+		},
+		scanner.Analytics: {Name: map[string]string{"en": "Visitor statistics"}},
+	}
+	tests := []struct {
+		name, lang, format string
+		names              map[scanner.Category]declaration.CategoryText
+		want, notWant      []string
+	}{
+		{"sv html", "sv", "html", names, []string{">Inställningar<", "Kommer ihåg dina val, som språk."}, []string{">preferences<"}},
+		{"en md", "en", "md", names, []string{"### Preferences", "Remember your choices, such as language.", "### Visitor statistics"}, []string{"### preferences", "### Statistics"}},
+		{"no names: the id", "en", "md", nil, []string{"### preferences"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := declaration.Write(&b, r, tt.format, tt.lang, tt.names); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("missing %q in:\n%s", w, b.String())
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(b.String(), w) {
+					t.Errorf("unexpected %q in:\n%s", w, b.String())
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ var texts = map[string]map[string]string{
 	"sv": {
 		"title":          "Cookies och lagring på webbplatsen",
 		"scanned":        "Förteckningen bygger på en genomsökning av %s den %s.",
+		"unscanned":      "Förteckningen bygger på webbplatsens egna uppgifter; den har ännu inte kontrollerats med en genomsökning.",
 		"name":           "Namn",
 		"provider":       "Leverantör",
 		"purpose":        "Syfte",
@@ -34,6 +35,7 @@ var texts = map[string]map[string]string{
 	"en": {
 		"title":          "Cookies and storage on this website",
 		"scanned":        "This list is based on a scan of %s on %s.",
+		"unscanned":      "This list is what the website itself declares; it has not yet been checked by a scan.",
 		"name":           "Name",
 		"provider":       "Provider",
 		"purpose":        "Purpose",

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/crumbhq/crumb/scanner"
 )
@@ -31,16 +32,48 @@ type viewRow struct {
 	Name, Provider, Purpose, Lifetime, Kind, Party string
 }
 
+// CategoryText is how a site names one of its categories, by language.
+// For a category the site defined itself it is the only name there is;
+// for a built-in one it replaces the declaration's own wording.
+type CategoryText struct {
+	Name, Description map[string]string
+}
+
+// Options say where a declaration's tables come from and how the site
+// names its categories.
+type Options struct {
+	// Categories, which may be nil, give the site's names and descriptions
+	// of its categories. A category without a name in the declaration's
+	// language is headed by its built-in name or, for one the site
+	// defined, its id.
+	Categories map[scanner.Category]CategoryText
+	// SiteDomain and ScannedAt name the scan the tables come from; the
+	// declaration says when it was made. Zero when there is none.
+	SiteDomain string
+	ScannedAt  time.Time
+	// Unscanned says no scan has been made yet: the tables are only what
+	// the site declares, and the declaration says so.
+	Unscanned bool
+}
+
 // Write renders the declaration of a classified report as format "html"
 // (a fragment of accessible tables, escaped, to paste into a privacy
-// policy) or "md" (Markdown tables), in lang "sv" or "en". It returns
+// policy) or "md" (Markdown tables), in lang "sv" or "en", with the site's
+// names of its categories (categories may be nil; see Options). It returns
 // ErrFormat or ErrLanguage for other values, and write errors wrapped.
-func Write(w io.Writer, r *scanner.Report, format, lang string) error {
+func Write(w io.Writer, r *scanner.Report, format, lang string, categories map[scanner.Category]CategoryText) error {
+	return WriteTables(w, Tables(r), format, lang, Options{Categories: categories, SiteDomain: r.SiteDomain, ScannedAt: r.StartedAt})
+}
+
+// WriteTables renders tables as Write does a report's: the tables of a
+// scan merged with what the site declares, or, before any scan, only the
+// latter (with o.Unscanned).
+func WriteTables(w io.Writer, tables []Table, format, lang string, o Options) error {
 	t, ok := texts[lang]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrLanguage, lang)
 	}
-	v := buildView(r, lang, t)
+	v := buildView(tables, lang, t, o)
 	switch format {
 	case "html":
 		if err := htmlTemplate.Execute(w, v); err != nil {
@@ -56,26 +89,45 @@ func Write(w io.Writer, r *scanner.Report, format, lang string) error {
 	return fmt.Errorf("%w: %q", ErrFormat, format)
 }
 
-func buildView(r *scanner.Report, lang string, t map[string]string) view {
+func buildView(tables []Table, lang string, t map[string]string, o Options) view {
 	v := view{
 		Lang: lang, Title: t["title"], Empty: t["empty"],
 		Headers: []string{t["name"], t["provider"], t["purpose"], t["lifetime"], t["kind"], t["party"]},
 	}
-	if !r.StartedAt.IsZero() && r.SiteDomain != "" {
-		v.Scanned = fmt.Sprintf(t["scanned"], r.SiteDomain, r.StartedAt.UTC().Format("2006-01-02"))
+	switch {
+	case o.Unscanned:
+		v.Scanned = t["unscanned"]
+	case !o.ScannedAt.IsZero() && o.SiteDomain != "":
+		v.Scanned = fmt.Sprintf(t["scanned"], o.SiteDomain, o.ScannedAt.UTC().Format("2006-01-02"))
 	}
-	for _, tab := range Tables(r) {
+	for _, tab := range tables {
 		s := section{ID: string(tab.Category), Heading: t[string(tab.Category)], Description: t[string(tab.Category)+".d"]}
+		if own := o.Categories[tab.Category]; tab.Category != scanner.Unclassified {
+			if name := strings.TrimSpace(own.Name[lang]); name != "" {
+				s.Heading = name
+			}
+			if desc := strings.TrimSpace(own.Description[lang]); desc != "" {
+				s.Description = desc
+			}
+		}
 		if s.Heading == "" {
-			s.Heading = string(tab.Category) // a category the site defined
+			s.Heading = string(tab.Category) // a category the site defined but did not name
 		}
 		for _, row := range tab.Rows {
 			purpose := row.Purpose[lang]
 			if purpose == "" {
 				purpose = t["no_purpose"]
 			}
+			lifetime := row.Expiry[lang]
+			if lifetime == "" {
+				lifetime = t["unknown"]
+			}
+			provider := row.Provider
+			if provider == "" {
+				provider = t["unknown"]
+			}
 			s.Rows = append(s.Rows, viewRow{
-				Name: row.Name, Provider: row.Provider, Purpose: purpose, Lifetime: row.Expiry[lang],
+				Name: row.Name, Provider: provider, Purpose: purpose, Lifetime: lifetime,
 				Kind: kindText(t, row.Kind), Party: partyText(t, row.Party),
 			})
 		}
