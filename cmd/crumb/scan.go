@@ -39,7 +39,8 @@ Flags:
   -lang L            language of a declaration: sv (default) or en
   -consent MODES     none (default), accept-all, or none,accept-all
   -max-pages N       pages per consent mode (default 50)
-  -max-depth N       link hops from the start page (default 5)
+  -max-depth N       link hops from the start page (default 5; -max-pages 1
+                     scans the start page only)
   -timeout D         the whole scan (default 15m)
   -page-timeout D    one page (default 30s)
   -dwell D           time on each loaded page before collecting (default 2s)
@@ -131,6 +132,18 @@ func runScan(ctx context.Context, args []string, e env) error {
 	o.ChromiumFlags = chromiumFlags
 	if *proxy != "" {
 		o.ChromiumFlags = append(o.ChromiumFlags, "--proxy-server="+*proxy)
+	}
+	// Zero would silently mean the crawler's default; say what to do instead.
+	for _, f := range []struct {
+		name, instead string
+		v             int
+	}{
+		{"max-pages", "", o.MaxPages}, {"max-depth", "; -max-pages 1 scans the start page only", o.MaxDepth},
+		{"concurrency", "", o.Concurrency}, {"recycle-after", "", o.RecycleAfter}, {"max-heap-mb", "", o.MaxHeapMB},
+	} {
+		if f.v == 0 {
+			return usagef("scan: -%s 0: want at least 1%s", f.name, f.instead)
+		}
 	}
 	if o.URL == "" {
 		o.URL = "https://report.invalid/" // only the other options are checked

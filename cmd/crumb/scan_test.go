@@ -46,6 +46,8 @@ func TestScanUsage(t *testing.T) {
 		{"lang", []string{"-lang", "de", "https://a.se/"}, "-lang \"de\""},
 		{"consent", []string{"-consent", "some", "https://a.se/"}, "unknown consent mode \"some\""},
 		{"negative pages", []string{"-max-pages", "-1", "https://a.se/"}, "max pages must not be negative"},
+		{"zero depth", []string{"-max-depth", "0", "https://a.se/"}, "-max-depth 0: want at least 1; -max-pages 1 scans the start page only"},
+		{"zero concurrency", []string{"-concurrency", "0", "https://a.se/"}, "-concurrency 0: want at least 1"},
 		{"short page timeout", []string{"-page-timeout", "1s", "https://a.se/"}, "page timeout must be at least 2s"},
 		{"chromium flag", []string{"-chromium-flag", "proxy-server=x", "https://a.se/"}, "must start with --"},
 		{"cookie db", []string{"-cookie-db", bad, "https://a.se/"}, "-cookie-db"},
