@@ -85,6 +85,7 @@ const (
 	SourceExact     Source = "exact"     // exact name in the knowledge base
 	SourcePattern   Source = "pattern"   // name pattern or prefix in the knowledge base
 	SourceDomain    Source = "domain"    // setter or cookie domain is a known tracker
+	SourceReleased  Source = "released"  // appeared only once one category was granted
 	SourceHeuristic Source = "heuristic" // weak name heuristics
 	SourceNone      Source = "none"      // nothing matched: Unclassified
 )
@@ -105,6 +106,11 @@ type Classification struct {
 	// exemption of the Article 29 Working Party's opinion WP194 (criterion
 	// A or B and the cookie type of its section 3) the verdict relies on.
 	Justification string `json:"justification,omitempty"`
+	// Proposed is a category a weak rule suggests for an Unclassified
+	// verdict, for the site owner to confirm with an override: a name
+	// heuristic or an imported database may propose necessary, but never
+	// decide it (R32). Reason says why.
+	Proposed Category `json:"proposed,omitempty"`
 }
 
 // Item is one cookie or storage key found by a scan. Values are never
@@ -141,9 +147,15 @@ type Item struct {
 	FirstPage string   `json:"first_page"`
 	Pages     []string `json:"pages,omitempty"`
 
-	// Consent modes in which the item was observed ("none", "accept-all").
-	// An item seen with "none" was set before consent.
+	// Consent modes in which the item was observed ("none", "accept-all",
+	// "grant:analytics", ...). An item seen with "none" was set before
+	// consent.
 	SeenIn []string `json:"seen_in"`
+	// ReleasedBy is the category whose consent released the item: it was
+	// not seen without consent, and of the categories granted alone
+	// (Report.Granted) only this one's visit saw it. Empty when the scan
+	// cannot tell (no such visit, or several released it).
+	ReleasedBy Category `json:"released_by,omitempty"`
 
 	Classification *Classification `json:"classification,omitempty"`
 }

@@ -74,7 +74,7 @@ func TestClassifyCommand(t *testing.T) {
 		{4, "IDE", scanner.Marketing, scanner.SourceExact},
 		{5, "mystery", scanner.Analytics, scanner.SourceDomain},
 		{6, "hjViewportId", scanner.Analytics, scanner.SourceExact},
-		{7, "app_csrf", scanner.Necessary, scanner.SourceHeuristic},
+		{7, "app_csrf", scanner.Unclassified, scanner.SourceHeuristic}, // necessary only proposed (R32)
 		{8, "no_such_thing", scanner.Unclassified, scanner.SourceNone},
 	}
 	if len(vs) != len(want) {
@@ -89,8 +89,8 @@ func TestClassifyCommand(t *testing.T) {
 	if vs[0].Purpose["sv"] == "" || vs[0].Purpose["en"] == "" || vs[0].Provider != "Google Analytics" || vs[0].Lifetime != "2y" || !strings.HasPrefix(vs[0].Documentation, "https://") {
 		t.Errorf("_ga verdict lacks provider or purposes: %+v", vs[0])
 	}
-	if vs[4].Justification == "" {
-		t.Errorf("necessary verdict without justification: %+v", vs[4])
+	if vs[4].Proposed != scanner.Necessary || !strings.Contains(vs[4].Reason, "WP194") {
+		t.Errorf("app_csrf: want necessary proposed with its WP194 exemption in the reason: %+v", vs[4])
 	}
 }
 

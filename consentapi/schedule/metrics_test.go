@@ -33,6 +33,15 @@ func TestReportCollector(t *testing.T) {
 		item("_fbp", scanner.Marketing, "none", "accept-all"),
 		item("zq", scanner.Unclassified, "none"),
 		item("raw", "", "accept-all"),
+		// Unclassified with necessary only proposed (R32): a finding.
+		{Kind: scanner.Cookie, Name: "app_csrf", Domain: "shop.test", SeenIn: []string{"none"},
+			Classification: &scanner.Classification{Category: scanner.Unclassified, Proposed: scanner.Necessary}},
+	}
+	li := &scanner.Tracker{Domain: "linkedin.com", Provider: "LinkedIn", Category: scanner.Marketing}
+	r.ThirdPartyHosts = []scanner.Host{
+		{Host: "px.ads.linkedin.com", SeenIn: []string{"none", "accept-all"}, Tracker: li}, // a pixel before consent
+		{Host: "snap.licdn.com", SeenIn: []string{"accept-all"}, Tracker: li},              // after consent only
+		{Host: "fonts.example.net", SeenIn: []string{"none"}},                              // no tracker
 	}
 	fail := false
 	reg := prometheus.NewRegistry()
@@ -49,9 +58,10 @@ func TestReportCollector(t *testing.T) {
 	}{
 		{"crumb_scan_items", map[string]string{"site": "shop", "category": "necessary"}, 1},
 		{"crumb_scan_items", map[string]string{"site": "shop", "category": "marketing"}, 1},
-		{"crumb_scan_items", map[string]string{"site": "shop", "category": "unclassified"}, 2},
-		{"crumb_scan_unclassified_items", map[string]string{"site": "shop"}, 2},
-		{"crumb_scan_preconsent_findings", map[string]string{"site": "shop"}, 2},
+		{"crumb_scan_items", map[string]string{"site": "shop", "category": "unclassified"}, 3},
+		{"crumb_scan_unclassified_items", map[string]string{"site": "shop"}, 3},
+		{"crumb_scan_preconsent_findings", map[string]string{"site": "shop"}, 3},
+		{"crumb_scan_preconsent_tracker_hosts", map[string]string{"site": "shop"}, 1},
 		{"crumb_scan_last_pages", map[string]string{"site": "shop"}, 4},
 		{"crumb_scan_last_finished_timestamp_seconds", map[string]string{"site": "shop"}, 1795000000},
 	} {
@@ -122,6 +132,18 @@ func TestAlertRules(t *testing.T) {
 	}
 	if alerts < 5 {
 		t.Errorf("configs/alerts.yml has %d alerts, want the scan alerts", alerts)
+	}
+	// R31: each kind of pre-consent finding has its alert.
+	for _, metric := range []string{"crumb_scan_preconsent_findings", "crumb_scan_preconsent_tracker_hosts", "crumb_scan_unclassified_items"} {
+		covered := false
+		for _, g := range rules.Groups {
+			for _, r := range g.Rules {
+				covered = covered || regexp.MustCompile(`\b`+metric+`\b`).MatchString(r.Expr)
+			}
+		}
+		if !covered {
+			t.Errorf("no alert on %s", metric)
+		}
 	}
 }
 

@@ -24,7 +24,7 @@ type reportCollector struct {
 	latest                                 func(ctx context.Context) ([]LatestScan, error)
 	timeout                                time.Duration
 	items, unclassified, preConsent, pages *prometheus.Desc
-	finished                               *prometheus.Desc
+	preConsentHosts, finished              *prometheus.Desc
 }
 
 // NewReportCollector returns a collector of the latest scan of each site:
@@ -32,6 +32,7 @@ type reportCollector struct {
 //	crumb_scan_items{site, category}                   items found, by category
 //	crumb_scan_unclassified_items{site}                items no rule classified (R31)
 //	crumb_scan_preconsent_findings{site}               non-necessary items present before consent (R31)
+//	crumb_scan_preconsent_tracker_hosts{site}          known trackers' hosts contacted before consent (R31)
 //	crumb_scan_last_pages{site}                        pages the scan visited
 //	crumb_scan_last_finished_timestamp_seconds{site}   when it finished
 //
@@ -44,14 +45,16 @@ func NewReportCollector(latest func(ctx context.Context) ([]LatestScan, error), 
 		items:        prometheus.NewDesc("crumb_scan_items", "Items the latest scan found, by site and category.", []string{"site", "category"}, nil),
 		unclassified: prometheus.NewDesc("crumb_scan_unclassified_items", "Items of the latest scan that no rule classified.", site, nil),
 		preConsent:   prometheus.NewDesc("crumb_scan_preconsent_findings", "Non-necessary items the latest scan saw before consent.", site, nil),
-		pages:        prometheus.NewDesc("crumb_scan_last_pages", "Pages the latest scan visited.", site, nil),
-		finished:     prometheus.NewDesc("crumb_scan_last_finished_timestamp_seconds", "When the latest scan finished.", site, nil),
+		preConsentHosts: prometheus.NewDesc("crumb_scan_preconsent_tracker_hosts",
+			"Hosts of known trackers the latest scan saw contacted before consent, whether or not they stored anything.", site, nil),
+		pages:    prometheus.NewDesc("crumb_scan_last_pages", "Pages the latest scan visited.", site, nil),
+		finished: prometheus.NewDesc("crumb_scan_last_finished_timestamp_seconds", "When the latest scan finished.", site, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *reportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.items, c.unclassified, c.preConsent, c.pages, c.finished} {
+	for _, d := range []*prometheus.Desc{c.items, c.unclassified, c.preConsent, c.preConsentHosts, c.pages, c.finished} {
 		ch <- d
 	}
 }
@@ -77,22 +80,29 @@ func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(c.unclassified, float64(f.Unclassified), s.Site)
 		gauge(c.preConsent, float64(f.PreConsent), s.Site)
+		gauge(c.preConsentHosts, float64(f.PreConsentHosts), s.Site)
 		gauge(c.pages, float64(len(s.Report.Pages)), s.Site)
 		gauge(c.finished, float64(s.FinishedAt.Unix()), s.Site)
 	}
 }
 
-// Findings counts a report's items by category and the two kinds the site
-// owner must act on (R31).
+// Findings counts a report's items by category and what the site owner
+// must act on (R31).
 type Findings struct {
 	Categories   map[scanner.Category]int `json:"categories"`
 	Unclassified int                      `json:"unclassified"`
 	PreConsent   int                      `json:"pre_consent"`
+	// PreConsentHosts counts the third-party hosts of known trackers
+	// contacted before consent (pixels, scripts, fonts from an ad network),
+	// whether or not they stored anything.
+	PreConsentHosts int `json:"pre_consent_hosts"`
 }
 
-// Summarize counts r's items. An item without a classification counts as
-// unclassified; a pre-consent finding is a non-necessary item seen before
-// consent.
+// Summarize counts r's items and tracker hosts. An item without a
+// classification counts as unclassified (an item whose classification only
+// proposes necessary is unclassified too, R32); a pre-consent finding is a
+// non-necessary item seen before consent; a host counts when the
+// classifier marked it a tracker's and it was contacted before consent.
 func Summarize(r *scanner.Report) Findings {
 	f := Findings{Categories: map[scanner.Category]int{}}
 	for _, it := range r.Items {
@@ -106,6 +116,11 @@ func Summarize(r *scanner.Report) Findings {
 		}
 		if cat != scanner.Necessary && it.PreConsent() {
 			f.PreConsent++
+		}
+	}
+	for _, h := range r.ThirdPartyHosts {
+		if h.Tracker != nil && h.PreConsent() {
+			f.PreConsentHosts++
 		}
 	}
 	return f

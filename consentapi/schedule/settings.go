@@ -43,8 +43,8 @@ func (s ScanSettings) Validate() error {
 		return fmt.Errorf("scan settings: no start URL")
 	}
 	for _, m := range s.Modes {
-		if m != scanner.ModeNone && m != scanner.ModeAcceptAll {
-			return fmt.Errorf("scan settings: unknown consent mode %q (want %s or %s)", m, scanner.ModeNone, scanner.ModeAcceptAll)
+		if err := scanner.CheckMode(m); err != nil {
+			return fmt.Errorf("scan settings: %w", err)
 		}
 	}
 	return nil

@@ -3,6 +3,8 @@ package siteconfig
 import (
 	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/crumbhq/crumb/consentapi/schedule"
 	"github.com/crumbhq/crumb/consentapi/store"
@@ -21,8 +23,10 @@ type Scan struct {
 	StartURLs []string `yaml:"start_urls"`
 	// MaxPages bounds the pages visited per consent mode; default 50.
 	MaxPages int `yaml:"max_pages"`
-	// Modes are the consent modes visited: "none" and "accept-all"
-	// (default both).
+	// Modes are the consent modes visited: "none", "accept-all" and
+	// "grant:<category>" for each category of the site to grant alone
+	// (default none and accept-all). A grant: mode attributes what it finds
+	// to its category on sites running crumb's widget.
 	Modes []string `yaml:"modes"`
 	// Keep is how many scans are kept per site; default 10.
 	Keep int `yaml:"keep"`
@@ -86,10 +90,17 @@ func (c *checker) scan(s *Site) {
 	if s.Scan.MaxPages < 0 || s.Scan.MaxPages > 10000 {
 		c.addf("scan.max_pages", "%d: want 1 to 10000 (0 for the default 50)", s.Scan.MaxPages)
 	}
+	seen := map[string]bool{}
 	for _, m := range s.Scan.Modes {
-		if m != scanner.ModeNone && m != scanner.ModeAcceptAll {
-			c.addf("scan.modes", "%q: want %s or %s", m, scanner.ModeNone, scanner.ModeAcceptAll)
+		if err := scanner.CheckMode(m); err != nil {
+			c.addf("scan.modes", "%v", err)
+		} else if cat, ok := scanner.GrantedCategory(m); ok && !slices.Contains(s.CategoryIDs(), string(cat)) {
+			c.addf("scan.modes", "%q: the site has no category %q (its categories: %s)", m, cat, strings.Join(s.CategoryIDs(), ", "))
 		}
+		if seen[m] {
+			c.addf("scan.modes", "%q is listed twice", m)
+		}
+		seen[m] = true
 	}
 	if s.Scan.Keep < 0 || s.Scan.Keep > 1000 {
 		c.addf("scan.keep", "%d: want 1 to 1000 (0 for the default 10)", s.Scan.Keep)

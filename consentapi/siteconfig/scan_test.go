@@ -90,3 +90,51 @@ func TestScanInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestScanGrantModes: a grant: mode must name a category of the site that
+// a visitor can grant (R30); CheckScan, which guards settings stored
+// through the admin API, says the same.
+func TestScanGrantModes(t *testing.T) {
+	const ownCategory = `    gpc: [analytics]
+    categories:
+      - id: necessary
+      - id: analytics
+      - id: support_chat
+        name: {sv: Chatt, en: Chat}
+        description: {sv: Kundtjänstens chatt., en: The support chat.}
+`
+	for _, tc := range []struct {
+		name, categories string
+		modes            []string
+		problem          string // "" for valid
+	}{
+		{"built-in categories", "", []string{"none", "grant:analytics", "grant:marketing", "accept-all"}, ""},
+		{"a site's own category", ownCategory, []string{"none", "grant:support_chat"}, ""},
+		{"not a category of the site", ownCategory, []string{"none", "grant:marketing"}, `"grant:marketing": the site has no category "marketing" (its categories: necessary, analytics, support_chat)`},
+		{"necessary", "", []string{"grant:necessary"}, "not necessary"},
+		{"not an id", "", []string{"grant:Analytics"}, "is not a category id"},
+		{"unknown mode", "", []string{"reject-all"}, `unknown consent mode "reject-all" (want none, accept-all or grant:<category>)`},
+		{"twice", "", []string{"none", "grant:analytics", "grant:analytics"}, `"grant:analytics" is listed twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := scanSite + tc.categories + "    scan:\n      modes: [" + strings.Join(tc.modes, ", ") + "]\n"
+			cfg, err := siteconfig.Parse("shop.yaml", []byte(yaml))
+			if tc.problem == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := cfg.Sites[0].ScanSettings().Modes; strings.Join(got, ",") != strings.Join(tc.modes, ",") {
+					t.Errorf("modes %v, want %v", got, tc.modes)
+				}
+				if err := cfg.Sites[0].ScanSettings().Validate(); err != nil {
+					t.Errorf("the worker refuses the settings: %v", err)
+				}
+				return
+			}
+			var e *siteconfig.Error
+			if !errors.As(err, &e) || len(e.Problems) != 1 || e.Problems[0].Field != "scan.modes" || !strings.Contains(e.Problems[0].Message, tc.problem) {
+				t.Fatalf("err = %v, want one scan.modes problem saying %q", err, tc.problem)
+			}
+		})
+	}
+}

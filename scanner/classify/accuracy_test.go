@@ -78,6 +78,9 @@ type accuracy struct {
 	confusion                    map[[2]scanner.Category]int // [want, got]
 	misses                       []string
 	fatal                        []string // trackers called necessary
+	// uncurated counts necessary verdicts from neither the knowledge base
+	// nor an override (R32: must stay 0).
+	uncurated int
 }
 
 func measure(c *classify.Classifier, rows []labelledRow) accuracy {
@@ -85,6 +88,9 @@ func measure(c *classify.Classifier, rows []labelledRow) accuracy {
 	for _, r := range rows {
 		got := c.Classify(r.query)
 		a.total++
+		if got.Category == scanner.Necessary && got.Source != scanner.SourceExact && got.Source != scanner.SourcePattern && got.Source != scanner.SourceOverride {
+			a.uncurated++
+		}
 		a.confusion[[2]scanner.Category{r.want, got.Category}]++
 		switch {
 		case got.Category == r.want:
@@ -132,6 +138,9 @@ func TestAccuracy(t *testing.T) {
 	for _, m := range a.fatal {
 		t.Errorf("a tracker called necessary (R32): %s", m)
 	}
+	if a.uncurated > 0 {
+		t.Errorf("%d necessary verdicts from neither the knowledge base nor an override (R32)", a.uncurated)
+	}
 	t.Logf("accuracy %.1f%% (%d/%d), unclassified %.1f%%\n%s", 100*a.rate(), a.correct, a.total, 100*a.unclassifiedRate(), a.matrix())
 	if a.rate() < 0.95 || a.unclassifiedRate() > 0.05 {
 		slices.Sort(a.misses)
@@ -152,6 +161,7 @@ func BenchmarkAccuracy(b *testing.B) {
 	b.ReportMetric(100*a.rate(), "%correct")
 	b.ReportMetric(100*a.unclassifiedRate(), "%unclassified")
 	b.ReportMetric(float64(len(a.fatal)), "trackers-called-necessary")
+	b.ReportMetric(float64(a.uncurated), "necessary-not-curated")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/item")
 	b.Logf("accuracy %.1f%% (%d/%d), unclassified %.1f%% over %d labelled items\n%s",
 		100*a.rate(), a.correct, a.total, 100*a.unclassifiedRate(), a.total, a.matrix())

@@ -17,27 +17,32 @@ const (
 	PreConsent Problem = "pre-consent"
 	// NotClassified: nobody knows what the item is for.
 	NotClassified Problem = "unclassified"
-	// Unconfirmed: a necessary verdict that rests on a guess or on an
-	// imported database; the site owner must confirm it (R32).
+	// Unconfirmed: necessary is only proposed (by a name heuristic or an
+	// imported database), or a necessary verdict rests on less than crumb's
+	// own knowledge; the site owner must confirm it (R32).
 	Unconfirmed Problem = "confirm-necessary"
 )
 
-// Finding is an item the site owner must act on.
+// Finding is an item, or a third-party host, the site owner must act on.
+// Exactly one of Item and Host is set.
 type Finding struct {
-	Problem Problem      `json:"problem"`
-	Item    scanner.Item `json:"item"`
+	Problem Problem       `json:"problem"`
+	Item    *scanner.Item `json:"item,omitempty"`
+	Host    *scanner.Host `json:"host,omitempty"`
 }
 
 // ProblemOf returns what is wrong with a classified item, or "" when
 // nothing is. An item without a classification counts as unclassified.
 func ProblemOf(it scanner.Item) Problem {
-	cat, conf := scanner.Unclassified, scanner.ConfidenceNone
+	cat, conf, proposed := scanner.Unclassified, scanner.ConfidenceNone, scanner.Category("")
 	if it.Classification != nil {
-		cat, conf = it.Classification.Category, it.Classification.Confidence
+		cat, conf, proposed = it.Classification.Category, it.Classification.Confidence, it.Classification.Proposed
 	}
 	switch {
 	case cat != scanner.Necessary && it.PreConsent():
 		return PreConsent
+	case cat == scanner.Unclassified && proposed == scanner.Necessary:
+		return Unconfirmed
 	case cat == scanner.Unclassified:
 		return NotClassified
 	case cat == scanner.Necessary && conf != scanner.ConfidenceHigh:
@@ -64,16 +69,47 @@ func SortItems(items []scanner.Item) {
 	})
 }
 
+// HostProblem returns what is wrong with a third-party host of a
+// classified report, or "": a known tracker's host contacted on a visit
+// without consent is a pre-consent finding (R31), whether or not it stored
+// anything (a pixel, a script, a font from an ad network).
+func HostProblem(h scanner.Host) Problem {
+	if h.Tracker != nil && h.PreConsent() {
+		return PreConsent
+	}
+	return ""
+}
+
 // ActionItems returns the findings of a classified report, most urgent
-// first: what the site owner must act on.
+// first: what the site owner must act on. Tracker hosts contacted before
+// consent come right after the items seen before consent, by host name.
 func ActionItems(r *scanner.Report) []Finding {
 	items := slices.Clone(r.Items)
 	SortItems(items)
 	var out []Finding
-	for _, it := range items {
-		if p := ProblemOf(it); p != "" {
-			out = append(out, Finding{Problem: p, Item: it})
+	hostsDone := false
+	addHosts := func() {
+		hostsDone = true
+		hosts := slices.Clone(r.ThirdPartyHosts)
+		slices.SortStableFunc(hosts, func(a, b scanner.Host) int { return cmp.Compare(a.Host, b.Host) })
+		for i := range hosts {
+			if p := HostProblem(hosts[i]); p != "" {
+				out = append(out, Finding{Problem: p, Host: &hosts[i]})
+			}
 		}
+	}
+	for i := range items {
+		p := ProblemOf(items[i])
+		if p == "" {
+			continue
+		}
+		if p != PreConsent && !hostsDone {
+			addHosts()
+		}
+		out = append(out, Finding{Problem: p, Item: &items[i]})
+	}
+	if !hostsDone {
+		addHosts()
 	}
 	return out
 }

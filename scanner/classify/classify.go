@@ -9,11 +9,14 @@
 // extended at run time by more files in crumb's format or the Open Cookie
 // Database CSV format. Rules apply in order of precedence: the site owner's
 // override, exact name, name pattern, the tracker domain of the cookie or of
-// the script that set it, weak name heuristics, and else Unclassified. A
-// wrong "necessary" lets a tracker run without consent (R32), so only the
-// knowledge base, an override or a first-party session cookie with a
-// security or load-balancing name can yield it, always with the WP194
-// exemption it relies on.
+// the script that set it, the category whose consent alone released the
+// item in the scan, weak name heuristics, and else Unclassified. A wrong
+// "necessary" lets a tracker run without consent (R32), so only curated
+// knowledge-base entries carrying their WP194 exemption, or the site
+// owner's override, yield it. Name heuristics and imported Open Cookie
+// Database Functional/Security rows only propose necessary: the item stays
+// Unclassified with the proposal (Classification.Proposed and the reason)
+// for the site owner to confirm.
 package classify
 
 import (
@@ -66,6 +69,10 @@ type Query struct {
 	Party      scanner.Party // "" to derive it from Domain and SiteDomain
 	Session    bool          // a session cookie (or sessionStorage)
 	SiteDomain string        // the scanned site's registrable domain
+	// ReleasedBy is the category whose consent alone released the item in
+	// a scan (scanner.Item.ReleasedBy); it classifies an item no knowledge
+	// covers.
+	ReleasedBy scanner.Category
 }
 
 // Classifier classifies items. It is read-only after New and safe for

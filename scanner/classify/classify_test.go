@@ -57,11 +57,20 @@ func checkVerdict(t *testing.T, q classify.Query, v scanner.Classification) {
 	if v.Category == scanner.Necessary && !strings.Contains(v.Justification, "WP194") && v.Source != scanner.SourceOverride {
 		t.Errorf("%s: necessary without a WP194 justification: %+v", q.Name, v)
 	}
-	if v.Category == scanner.Necessary && v.Source == scanner.SourceHeuristic && (q.Party != scanner.FirstParty && q.Party != "" || !q.Session) {
-		t.Errorf("%s: heuristic necessary for a third-party or persistent item: %+v", q.Name, v)
+	if v.Category == scanner.Necessary && v.Source != scanner.SourceExact && v.Source != scanner.SourcePattern && v.Source != scanner.SourceOverride {
+		t.Errorf("%s: necessary from neither the knowledge base nor an override (R32): %+v", q.Name, v)
 	}
-	if v.Category == scanner.Unclassified && (v.Source != scanner.SourceNone || v.Confidence != scanner.ConfidenceNone) {
-		t.Errorf("%s: unclassified with source %s and confidence %s", q.Name, v.Source, v.Confidence)
+	if v.Proposed == scanner.Necessary && v.Source == scanner.SourceHeuristic && (q.Party != scanner.FirstParty && q.Party != "" || !q.Session) {
+		t.Errorf("%s: heuristic proposes necessary for a third-party or persistent item: %+v", q.Name, v)
+	}
+	if v.Category == scanner.Unclassified && v.Confidence != scanner.ConfidenceNone {
+		t.Errorf("%s: unclassified with confidence %s", q.Name, v.Confidence)
+	}
+	if v.Category == scanner.Unclassified && (v.Source != scanner.SourceNone) != (v.Proposed != "") {
+		t.Errorf("%s: unclassified from rule %s proposing %q: a rule that matched must leave its proposal", q.Name, v.Source, v.Proposed)
+	}
+	if v.Proposed != "" && v.Category != scanner.Unclassified {
+		t.Errorf("%s: a proposal on a %s verdict", q.Name, v.Category)
 	}
 	if v.Category != scanner.Unclassified && v.Source != scanner.SourceHeuristic && v.Provider == "" {
 		t.Errorf("%s: %s verdict without a provider", q.Name, v.Source)

@@ -27,8 +27,12 @@ type Entry struct {
 	Purpose  map[string]string // "sv", "en"
 	// Justification names the WP194 exemption a Necessary entry relies on.
 	Justification string
-	Source        string // vendor documentation URL
-	Licence       string
+	// Proposed is set on an entry that only proposes a category (an Open
+	// Cookie Database Functional or Security row proposes necessary); its
+	// Category is Unclassified and other rules are tried first.
+	Proposed scanner.Category
+	Source   string // vendor documentation URL
+	Licence  string
 	// Origin says where the entry was read: "file:line".
 	Origin string
 	// Confidence of a verdict from this entry; imported databases give
@@ -38,6 +42,8 @@ type Entry struct {
 	re       *regexp.Regexp // nil for exact names
 	prefix   string         // literal text before the first placeholder
 	imported bool           // read from an extra database, not crumb's own
+	// proposedWhy says why the entry proposes its category.
+	proposedWhy string
 }
 
 // Pattern reports whether the entry's name is a pattern rather than an

@@ -82,16 +82,25 @@ func TestOpenCookieDatabase(t *testing.T) {
 		src   scanner.Source
 		check func(scanner.Classification) string
 	}{
-		{q: classify.Query{Name: "acme_sess"}, want: scanner.Necessary, src: scanner.SourceExact, check: func(v scanner.Classification) string {
-			if !strings.Contains(v.Justification, "WP194") || v.Confidence != scanner.ConfidenceMedium {
-				return "Functional maps to necessary with a WP194 justification and medium confidence"
+		// Functional and Security rows only propose necessary (R32).
+		{q: classify.Query{Name: "acme_sess"}, want: scanner.Unclassified, src: scanner.SourceExact, check: func(v scanner.Classification) string {
+			if v.Proposed != scanner.Necessary || v.Justification != "" || !strings.Contains(v.Reason, "proposed necessary (listed as Functional") {
+				return "Functional leaves the item unclassified with necessary proposed and no justification"
 			}
 			if v.Purpose["en"] != "Keeps the shopper's session, basket included" || v.Provider != "Acme Shop (Acme)" || !strings.Contains(v.Reason, "ocd.csv:2") {
 				return "purpose and provider come from the row"
 			}
 			return ""
 		}},
-		{q: classify.Query{Name: "acme_guard", Domain: "x.acme-shield.example"}, want: scanner.Necessary, src: scanner.SourceExact},
+		{q: classify.Query{Name: "acme_guard", Domain: "x.acme-shield.example"}, want: scanner.Unclassified, src: scanner.SourceExact, check: func(v scanner.Classification) string {
+			if v.Proposed != scanner.Necessary {
+				return "Security proposes necessary"
+			}
+			return ""
+		}},
+		// A proposal yields to a rule that decides: a Functional row for a
+		// name on a tracker's domain, a heuristic's advertising word.
+		{q: classify.Query{Name: "acme_sess", Domain: ".doubleclick.net", Party: scanner.ThirdParty}, want: scanner.Marketing, src: scanner.SourceDomain},
 		{q: classify.Query{Name: "acme_guard", Domain: "example.org", Party: scanner.FirstParty}, want: scanner.Unclassified, src: scanner.SourceNone},
 		{q: classify.Query{Name: "acme_stats_9f8e"}, want: scanner.Analytics, src: scanner.SourcePattern},
 		{q: classify.Query{Name: "acme_ads"}, want: scanner.Marketing, src: scanner.SourceExact, check: func(v scanner.Classification) string {
@@ -157,5 +166,34 @@ func TestBadDatabases(t *testing.T) {
 	}
 	if _, err := classify.New(classify.Options{ExtraDB: []string{"testdata/no-such-file.csv"}}); err == nil || !strings.Contains(err.Error(), "no-such-file.csv") {
 		t.Errorf("missing file: err = %v", err)
+	}
+}
+
+// TestReleasedBy: an item no knowledge covers takes the category whose
+// consent alone released it in the scan, with low confidence; knowledge
+// still wins, and necessary is never taken from a scan.
+func TestReleasedBy(t *testing.T) {
+	c := mustClassifier(t, classify.Options{})
+	for _, tt := range []struct {
+		name string
+		q    classify.Query
+		want scanner.Category
+		src  scanner.Source
+	}{
+		{"unknown, released by analytics", classify.Query{Name: "bk_vid", Domain: ".example.org", SetBy: "https://cdn.example.net/bk.js", Party: scanner.FirstParty, ReleasedBy: scanner.Analytics}, scanner.Analytics, scanner.SourceReleased},
+		{"a site's own category", classify.Query{Name: "bk_chat", Domain: ".example.org", Party: scanner.FirstParty, ReleasedBy: "support_chat"}, "support_chat", scanner.SourceReleased},
+		{"beats a name heuristic", classify.Query{Name: "ad_seen", Domain: ".example.org", Party: scanner.FirstParty, ReleasedBy: scanner.Analytics}, scanner.Analytics, scanner.SourceReleased},
+		{"knowledge wins", classify.Query{Name: "_fbp", Domain: ".example.org", Party: scanner.FirstParty, ReleasedBy: scanner.Analytics}, scanner.Marketing, scanner.SourceExact},
+		{"never necessary", classify.Query{Name: "bk_vid", Domain: ".example.org", Party: scanner.FirstParty, ReleasedBy: scanner.Necessary}, scanner.Unclassified, scanner.SourceNone},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := c.Classify(tt.q)
+			if got.Category != tt.want || got.Source != tt.src {
+				t.Fatalf("got %s/%s (%s), want %s/%s", got.Category, got.Source, got.Reason, tt.want, tt.src)
+			}
+			if got.Source == scanner.SourceReleased && (got.Confidence != scanner.ConfidenceLow || got.Provider == "" || !strings.Contains(got.Reason, "grant:")) {
+				t.Errorf("verdict %+v", got)
+			}
+		})
 	}
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzClassify: Classify never panics, always gives a reason, and never
-// says necessary by heuristic for a third-party or persistent item.
+// says necessary by heuristic (it may only propose it, for a first-party
+// session item).
 // Run longer with: go test -fuzz FuzzClassify ./scanner/classify
 func FuzzClassify(f *testing.F) {
 	seeds := []struct {
@@ -43,8 +44,11 @@ func FuzzClassify(f *testing.F) {
 			if v.Reason == "" || v.Category == "" {
 				t.Fatalf("%+v: empty verdict %+v", q, v)
 			}
-			if v.Category == scanner.Necessary && v.Source == scanner.SourceHeuristic && (third || !session) {
+			if v.Category == scanner.Necessary && v.Source == scanner.SourceHeuristic {
 				t.Fatalf("%+v: heuristic necessary %+v", q, v)
+			}
+			if v.Proposed == scanner.Necessary && v.Source == scanner.SourceHeuristic && (third || !session) {
+				t.Fatalf("%+v: heuristic proposes necessary %+v", q, v)
 			}
 			if v.Category == scanner.Necessary && v.Justification == "" {
 				t.Fatalf("%+v: necessary without justification %+v", q, v)

@@ -8,10 +8,11 @@ import (
 )
 
 // Weak name heuristics, the last rule before Unclassified. They may say
-// analytics or marketing from words in the name. They say necessary only
-// for a first-party session cookie whose name speaks of request forgery
-// protection, a session id or load balancing, and always with low
-// confidence so the site owner is asked to confirm (R32).
+// analytics or marketing from words in the name. They never say necessary
+// (R32): for a first-party session cookie whose name speaks of request
+// forgery protection, a session id or load balancing they leave the item
+// Unclassified with necessary proposed and the WP194 exemption it would
+// rest on, for the site owner to confirm with an override.
 
 var marketingWords = map[string]bool{
 	"ad": true, "ads": true, "adid": true, "advert": true, "advertising": true, "adserver": true,
@@ -57,20 +58,32 @@ func heuristic(q Query) (scanner.Classification, bool) {
 	}
 	for _, w := range words {
 		if securityWords[w] {
-			c := lowVerdict(scanner.Necessary, "a first-party session cookie whose name (\""+w+"\") marks a session id or request-forgery token; confirm it before relying on it", "heuristic:necessary:"+w)
-			c.Justification = justifications["B-input"]
+			j := justifications["B-input"]
 			if strings.Contains(w, "srf") || w == "antiforgery" || w == "requestverificationtoken" {
-				c.Justification = justifications["B-security"]
+				j = justifications["B-security"]
 			}
-			return c, true
+			return proposeNecessary("a first-party session cookie whose name (\""+w+"\") marks a session id or request-forgery token", j, "heuristic:necessary:"+w), true
 		}
 		if balancerWords[w] {
-			c := lowVerdict(scanner.Necessary, "a first-party session cookie whose name (\""+w+"\") marks load balancing; confirm it before relying on it", "heuristic:necessary:"+w)
-			c.Justification = justifications["A-lb"]
-			return c, true
+			return proposeNecessary("a first-party session cookie whose name (\""+w+"\") marks load balancing", justifications["A-lb"], "heuristic:necessary:"+w), true
 		}
 	}
 	return scanner.Classification{}, false
+}
+
+// proposeNecessary is the Unclassified verdict of a name that looks
+// strictly necessary: the proposal and the exemption it would rest on are
+// kept for the site owner, who decides with an override (R32).
+func proposeNecessary(why, justification, rule string) scanner.Classification {
+	return scanner.Classification{
+		Category:   scanner.Unclassified,
+		Proposed:   scanner.Necessary,
+		Confidence: scanner.ConfidenceNone,
+		Source:     scanner.SourceHeuristic,
+		Reason: "guess from the name: " + why + "; proposed necessary under " + justification +
+			", which only the site owner can confirm (an override with that justification)",
+		Rule: rule,
+	}
 }
 
 func lowVerdict(cat scanner.Category, why, rule string) scanner.Classification {

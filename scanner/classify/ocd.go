@@ -21,6 +21,10 @@ var ocdHeader = []string{"ID", "Platform", "Category", "Cookie / Data Key name",
 
 // ocdCategories maps the Open Cookie Database's categories to crumb's.
 // Personalization is left unclassified: an override must decide it.
+// Functional and Security rows only propose necessary: crumb never takes
+// necessary from a database without WP194 justifications (R32), so their
+// items stay unclassified, with the proposal, until the site owner
+// confirms it with an override.
 var ocdCategories = map[string]scanner.Category{
 	"functional":      scanner.Necessary,
 	"security":        scanner.Necessary,
@@ -131,7 +135,8 @@ func ocdEntry(rec []string) (*Entry, error) {
 		e.Domains = []string{d}
 	}
 	if cat == scanner.Necessary {
-		e.Justification = "listed as " + catName + " in an imported Open Cookie Database file (row " + id + "); the site owner relies on WP194 criterion B for it and should confirm the exemption"
+		e.Category, e.Proposed = scanner.Unclassified, scanner.Necessary
+		e.proposedWhy = "listed as " + catName + " in an imported Open Cookie Database file (row " + id + "), which gives no WP194 exemption"
 	}
 	switch wildcard {
 	case "1":

@@ -38,35 +38,88 @@ func (c *Classifier) ClassifyEntry(q Query) (scanner.Classification, *Entry) {
 	if e := c.overrides.patternMatch(q.Name, t); e != nil {
 		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override"), e
 	}
+	// An entry that only proposes a category (an imported Functional or
+	// Security row) yields to every rule that decides one.
+	var proposal *Entry
+	var proposalV scanner.Classification
 	if e, folded := c.kb.exactMatch(q.Name, t); e != nil {
 		v := fromEntry(e, q, scanner.SourceExact, "exact name")
 		if folded {
 			v.Confidence = scanner.ConfidenceMedium
 			v.Reason += fmt.Sprintf(" (the knowledge base spells it %s)", e.Name)
 		}
-		return v, e
+		if e.Proposed == "" {
+			return v, e
+		}
+		proposal, proposalV = e, v
 	}
 	if e := c.kb.patternMatch(q.Name, t); e != nil {
-		return fromEntry(e, q, scanner.SourcePattern, "name pattern"), e
+		v := fromEntry(e, q, scanner.SourcePattern, "name pattern")
+		if e.Proposed == "" {
+			return v, e
+		}
+		if proposal == nil {
+			proposal, proposalV = e, v
+		}
 	}
 	if v, ok := c.byDomain(q, domain, setter); ok {
 		return v, nil
 	}
-	if v, ok := heuristic(q); ok {
+	if v, ok := released(q, domain, setter); ok {
+		return v, nil
+	}
+	v, ok := heuristic(q)
+	switch {
+	case ok && v.Proposed == "":
+		return v, nil
+	case proposal != nil:
+		return proposalV, proposal
+	case ok:
 		return v, nil
 	}
 	return unclassified("no knowledge-base entry, tracker domain or name rule matches this item"), nil
 }
 
-// ClassifyReport sets the Classification of every item in r.
+// released classifies an item no knowledge covers by the category whose
+// consent released it in the scan (scanner.Item.ReleasedBy): the site's own
+// banner gates it under that category. Never necessary, and low confidence.
+func released(q Query, domain, setter string) (scanner.Classification, bool) {
+	c := q.ReleasedBy
+	if c == "" || c == scanner.Necessary || c == scanner.Unclassified || !c.Valid() {
+		return scanner.Classification{}, false
+	}
+	provider := setter
+	if provider == "" {
+		provider = domain
+	}
+	return scanner.Classification{
+		Category:   c,
+		Provider:   provider,
+		Confidence: scanner.ConfidenceLow,
+		Source:     scanner.SourceReleased,
+		Reason:     fmt.Sprintf("no knowledge-base entry or tracker domain matches; the scan saw it only once the visitor granted %s alone (mode %s), so the site's banner gates it under %s", c, scanner.GrantMode(c), c),
+		Rule:       "released:" + string(c),
+	}, true
+}
+
+// ClassifyReport sets the Classification of every item in r, and the
+// Tracker of every third-party host that belongs to a known tracker.
 func (c *Classifier) ClassifyReport(r *scanner.Report) {
 	for i := range r.Items {
 		it := &r.Items[i]
 		v := c.Classify(Query{
 			Name: it.Name, Kind: it.Kind, Domain: it.Domain, SetBy: it.SetBy,
 			Party: it.Party, Session: it.Session || it.Kind == scanner.SessionStorage, SiteDomain: r.SiteDomain,
+			ReleasedBy: it.ReleasedBy,
 		})
 		it.Classification = &v
+	}
+	for i := range r.ThirdPartyHosts {
+		h := &r.ThirdPartyHosts[i]
+		h.Tracker = nil
+		if tr := c.trackers.lookup(h.Host); tr != nil {
+			h.Tracker = &scanner.Tracker{Domain: tr.Domain, Provider: tr.Provider, Category: tr.Category, Source: tr.Source}
+		}
 	}
 }
 
@@ -118,6 +171,10 @@ func fromEntry(e *Entry, q Query, src scanner.Source, how string) scanner.Classi
 	}
 	if len(e.Domains) > 0 {
 		v.Reason += "; its domain matches " + strings.Join(e.Domains, ", ")
+	}
+	if e.Proposed != "" {
+		v.Category, v.Proposed, v.Confidence, v.Justification = scanner.Unclassified, e.Proposed, scanner.ConfidenceNone, ""
+		v.Reason += fmt.Sprintf("; proposed %s (%s), which only the site owner can confirm (an override naming its WP194 exemption)", e.Proposed, e.proposedWhy)
 	}
 	if v.Category == scanner.Necessary && src != scanner.SourceOverride && len(e.Domains) == 0 && q.Party == scanner.ThirdParty {
 		// A generic necessary name on someone else's domain may be theirs

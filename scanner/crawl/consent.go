@@ -15,12 +15,16 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+
+	"github.com/crumbhq/crumb/scanner"
 )
 
-// Granting consent in accept-all mode. Sites with crumb's own widget get
-// its consent cookie set directly, so the scanner never posts a consent
-// record to the site's proof-of-consent log; any other banner gets its
-// "accept all" control clicked (js/accept.js).
+// Granting consent in accept-all and grant:<category> modes. Sites with
+// crumb's own widget get its consent cookie set directly, so the scanner
+// never posts a consent record to the site's proof-of-consent log; in
+// accept-all mode any other banner gets its "accept all" control clicked
+// (js/accept.js). Granting one category alone needs crumb's widget: other
+// banners' per-category controls are not clicked.
 
 // crumbCookie is the name of crumb's consent cookie.
 const crumbCookie = "crumb_consent"
@@ -91,16 +95,31 @@ func (c crumbConfig) granted() string {
 	return strings.Join(slices.Compact(ids), "+")
 }
 
-// cookieValue is crumb's consent cookie for an accept-all decision now:
+// grants reports whether a visitor can grant category id alone: the site
+// lists it and it is not locked (necessary is granted anyway).
+func (c crumbConfig) grants(id scanner.Category) bool {
+	for _, cat := range c.Categories {
+		if cat.ID == string(id) && !cat.Locked && cat.ID != "necessary" {
+			return true
+		}
+	}
+	return false
+}
+
+// cookieValue is crumb's consent cookie for a decision now granting the
+// category ids in crumb's cookie form ("analytics+marketing"):
 // 1.<consent id>.<revision>.<granted>.<unix seconds>.
-func (c crumbConfig) cookieValue(id string, now time.Time) string {
-	return fmt.Sprintf("1.%s.%d.%s.%d", id, c.Revision, c.granted(), now.Unix())
+func (c crumbConfig) cookieValue(id, granted string, now time.Time) string {
+	return fmt.Sprintf("1.%s.%d.%s.%d", id, c.Revision, granted, now.Unix())
 }
 
 // grantCrumb sets crumb's consent cookie if the page loaded crumb's widget,
-// and reloads the page so the widget sees it. It returns what it did, or ""
-// when the page has no crumb widget.
-func (v *pageVisit) grantCrumb(ctx context.Context) (string, error) {
+// and reloads the page so the widget sees it. The cookie grants every
+// category (accept-all) when only is empty, else necessary and only. It
+// returns what it did, or "" when the page has no crumb widget; ok reports
+// whether it set the cookie (a site without category only gets a note and
+// no cookie).
+func (v *pageVisit) grantCrumb(ctx context.Context, only scanner.Category) (note string, ok bool, err error) {
 	v.rec.mu.Lock()
 	scripts := slices.Clone(v.rec.scripts)
 	v.rec.mu.Unlock()
@@ -109,22 +128,30 @@ func (v *pageVisit) grantCrumb(ctx context.Context) (string, error) {
 		if err != nil {
 			continue
 		}
-		cfg, ok := findCrumbConfig(string(body.Body))
-		if !ok {
+		cfg, found := findCrumbConfig(string(body.Body))
+		if !found {
 			continue
 		}
-		if err := v.setCrumbCookie(ctx, cfg); err != nil {
-			return "", err
+		granted, mode := cfg.granted(), scanner.ModeAcceptAll
+		if only != "" {
+			mode = scanner.GrantMode(only)
+			if !cfg.grants(only) {
+				return fmt.Sprintf("%s: crumb's widget for site %q has no category %q a visitor can grant; nothing granted (from %s)", mode, cfg.Site, only, sc.url), false, nil
+			}
+			granted = string(only)
+		}
+		if err := v.setCrumbCookie(ctx, cfg, granted); err != nil {
+			return "", false, err
 		}
 		if _, err := send(ctx, v.t, page.Reload, page.ReloadParams{}); err != nil {
-			return "", fmt.Errorf("reload after consent: %w", err)
+			return "", false, fmt.Errorf("reload after consent: %w", err)
 		}
-		return fmt.Sprintf("accept-all: set crumb's consent cookie for site %q, revision %d, granting %s (from %s)", cfg.Site, cfg.Revision, cfg.granted(), sc.url), nil
+		return fmt.Sprintf("%s: set crumb's consent cookie for site %q, revision %d, granting %s (from %s)", mode, cfg.Site, cfg.Revision, granted, sc.url), true, nil
 	}
-	return "", nil
+	return "", false, nil
 }
 
-func (v *pageVisit) setCrumbCookie(ctx context.Context, cfg crumbConfig) error {
+func (v *pageVisit) setCrumbCookie(ctx context.Context, cfg crumbConfig, granted string) error {
 	now := v.run.opts.Now()
 	validity := time.Duration(cfg.Validity) * time.Second
 	if validity <= 0 {
@@ -137,7 +164,7 @@ func (v *pageVisit) setCrumbCookie(ctx context.Context, cfg crumbConfig) error {
 	raw := make([]byte, 16)
 	_, _ = rand.Read(raw)
 	id := base64.RawURLEncoding.EncodeToString(raw)
-	value := cfg.cookieValue(id, now)
+	value := cfg.cookieValue(id, granted, now)
 	p := network.SetCookieParams{
 		Name: crumbCookie, Value: value, URL: u.Scheme + "://" + u.Host + "/", Path: "/",
 		Secure: new(u.Scheme == "https"), SameSite: network.CookieSameSiteLax,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/classify"
 	"github.com/crumbhq/crumb/scanner/crawl/crawltest"
 )
 
@@ -54,5 +55,123 @@ func TestScanCrumbWidget(t *testing.T) {
 		return strings.Contains(n, "set crumb's consent cookie for site \"bokhandeln\", revision 3")
 	}) {
 		t.Errorf("notes %q", rep.Notes)
+	}
+}
+
+// TestScanGrantCategory scans the crumb-run bookshop as a visitor without
+// consent and as visitors who granted one category alone (R30): Google
+// Analytics, gated behind analytics, runs only in grant:analytics and the
+// DoubleClick pixel, gated behind marketing, only in grant:marketing, so
+// each cookie is attributed to the category that released it. The LinkedIn
+// pixel the shop forgot to gate is contacted in every mode, stores nothing,
+// and is a pre-consent finding once classified (R31).
+func TestScanGrantCategory(t *testing.T) {
+	site, err := crawltest.NewBokhandeln()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := testOptions(t, "https://www.bokhandeln.se/", serve(t, site, crawltest.BokhandelnHosts))
+	analytics, marketing := scanner.GrantMode(scanner.Analytics), scanner.GrantMode(scanner.Marketing)
+	o.Modes = []string{scanner.ModeNone, analytics, marketing}
+	o.MaxPages = 2
+	rep, err := scan(t, context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Modes, o.Modes) || !slices.Equal(rep.Granted, []string{analytics, marketing}) {
+		t.Fatalf("modes %v, granted %v", rep.Modes, rep.Granted)
+	}
+	for _, tc := range []struct {
+		name     string
+		seenIn   []string
+		released scanner.Category
+	}{
+		{"_ga", []string{analytics}, scanner.Analytics},
+		{"_ga_BOK1", []string{analytics}, scanner.Analytics},
+		{"IDE", []string{marketing}, scanner.Marketing},
+		// The scanner's own consent cookie is released by nothing.
+		{"crumb_consent", []string{analytics, marketing}, ""},
+	} {
+		it := find(t, rep, scanner.Cookie, tc.name)
+		if !slices.Equal(it.SeenIn, tc.seenIn) || it.ReleasedBy != tc.released {
+			t.Errorf("%s seen in %v released by %q, want %v and %q", tc.name, it.SeenIn, it.ReleasedBy, tc.seenIn, tc.released)
+		}
+	}
+	// The cookie the scanner set granted necessary and the one category.
+	var granted []string
+	for _, v := range site.Consents() {
+		parts := strings.Split(v, ".")
+		if len(parts) != 5 {
+			t.Fatalf("crumb_consent=%q", v)
+		}
+		if !slices.Contains(granted, parts[3]) {
+			granted = append(granted, parts[3])
+		}
+	}
+	if slices.Sort(granted); !slices.Equal(granted, []string{"analytics", "marketing"}) {
+		t.Errorf("the shop saw consent cookies granting %v, want analytics alone and marketing alone", granted)
+	}
+	if n := site.Posts(); n != 0 {
+		t.Errorf("%d consent decisions posted to the site's API, want none", n)
+	}
+	hosts := map[string][]string{}
+	for _, h := range rep.ThirdPartyHosts {
+		hosts[h.Host] = h.SeenIn
+	}
+	for host, modes := range map[string][]string{
+		"www.googletagmanager.com":    {analytics},
+		"ad.doubleclick.net":          {marketing},
+		crawltest.BokhandelnPixelHost: o.Modes,
+		"www.google-analytics.com":    {analytics},
+	} {
+		if !slices.Equal(hosts[host], modes) {
+			t.Errorf("host %s seen in %v, want %v", host, hosts[host], modes)
+		}
+	}
+
+	// Classified: the pixel host is a tracker contacted before consent,
+	// the only finding; the released cookies are not findings.
+	c, err := classify.New(classify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ClassifyReport(rep)
+	var findings []string
+	for _, f := range classify.ActionItems(rep) {
+		switch {
+		case f.Host != nil:
+			findings = append(findings, string(f.Problem)+" host "+f.Host.Host)
+		case f.Item != nil:
+			findings = append(findings, string(f.Problem)+" "+f.Item.Name)
+		}
+	}
+	if want := []string{"pre-consent host " + crawltest.BokhandelnPixelHost}; !slices.Equal(findings, want) {
+		t.Errorf("findings %q, want %q", findings, want)
+	}
+}
+
+// TestScanGrantWithoutCrumb: on a site whose banner is not crumb's, a
+// grant: mode cannot grant one category; the report says so and attributes
+// nothing to the category.
+func TestScanGrantWithoutCrumb(t *testing.T) {
+	o := testOptions(t, "https://www.exempel.se/", serve(t, &crawltest.Exempel{}, crawltest.ExempelHosts))
+	o.Modes = []string{scanner.ModeNone, scanner.GrantMode(scanner.Analytics)}
+	o.MaxPages = 1
+	rep, err := scan(t, context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Granted) != 0 {
+		t.Errorf("granted %v, want nothing", rep.Granted)
+	}
+	for _, it := range rep.Items {
+		if it.ReleasedBy != "" {
+			t.Errorf("%s released by %s", it.Name, it.ReleasedBy)
+		}
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool {
+		return strings.HasPrefix(n, `grant:analytics: no page ran crumb's widget with a category "analytics"`)
+	}) {
+		t.Errorf("notes %q do not say the category could not be granted", rep.Notes)
 	}
 }

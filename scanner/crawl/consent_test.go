@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crumbhq/crumb/scanner"
 	"github.com/crumbhq/crumb/widget"
 )
 
@@ -42,11 +43,21 @@ func TestFindCrumbConfig(t *testing.T) {
 			if cfg.Site != "bokhandeln" || cfg.Revision != 3 || cfg.granted() != tc.granted {
 				t.Fatalf("config %+v granting %q", cfg, cfg.granted())
 			}
-			v := cfg.cookieValue("AbC_d-9", time.Unix(1795000000, 0))
+			v := cfg.cookieValue("AbC_d-9", cfg.granted(), time.Unix(1795000000, 0))
 			if want := "1.AbC_d-9.3." + tc.granted + ".1795000000"; v != want {
 				t.Errorf("cookie %q, want %q", v, want)
 			}
 		})
+	}
+	// Granting one category alone: only a category a visitor can choose.
+	cfg, _ := findCrumbConfig(string(js))
+	for id, want := range map[scanner.Category]bool{"analytics": true, "personalisation": true, "necessary": false, "social": false} {
+		if got := cfg.grants(id); got != want {
+			t.Errorf("grants(%q) = %v, want %v", id, got, want)
+		}
+	}
+	if v, want := cfg.cookieValue("x", "analytics", time.Unix(1795000000, 0)), "1.x.3.analytics.1795000000"; v != want {
+		t.Errorf("cookie %q, want %q", v, want)
 	}
 	if !strings.Contains(string(js), `{\"site\":\"bokhandeln\"`) {
 		t.Errorf("the widget no longer inlines its config as an escaped JSON string; update findCrumbConfig")

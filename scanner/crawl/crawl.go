@@ -127,6 +127,9 @@ func merge(rep *scanner.Report, results []*modeResult) {
 	blocked := map[string]int{}
 	for _, mr := range results {
 		rep.Modes = append(rep.Modes, mr.mode)
+		if mr.granted {
+			rep.Granted = append(rep.Granted, mr.mode)
+		}
 		rep.Pages = append(rep.Pages, mr.pages...)
 		for _, n := range mr.notes {
 			if !slices.Contains(rep.Notes, n) {
@@ -168,10 +171,35 @@ func merge(rep *scanner.Report, results []*modeResult) {
 			rep.BlockedCookies = append(rep.BlockedCookies, *b)
 		}
 	}
+	for i := range rep.Items {
+		rep.Items[i].ReleasedBy = releasedBy(rep, rep.Items[i])
+	}
 	slices.SortStableFunc(rep.Items, func(a, b scanner.Item) int {
 		return strings.Compare(itemKey(a), itemKey(b))
 	})
 	slices.SortStableFunc(rep.ThirdPartyHosts, func(a, b scanner.Host) int { return strings.Compare(a.Host, b.Host) })
+}
+
+// releasedBy returns the category whose consent released an item: the scan
+// visited the site without consent and did not see the item then, and of
+// the modes that granted one category alone exactly one saw it. The
+// scanner's own consent cookie is released by no category.
+func releasedBy(rep *scanner.Report, it scanner.Item) scanner.Category {
+	if !slices.Contains(rep.Modes, scanner.ModeNone) || it.PreConsent() || it.SetVia == viaScanner {
+		return ""
+	}
+	var by scanner.Category
+	for _, m := range it.SeenIn {
+		c, ok := scanner.GrantedCategory(m)
+		if !ok || !slices.Contains(rep.Granted, m) {
+			continue
+		}
+		if by != "" {
+			return ""
+		}
+		by = c
+	}
+	return by
 }
 
 // itemKey identifies an item across modes.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
@@ -19,6 +20,8 @@ import (
 type modeRun struct {
 	opts     Options
 	mode     string
+	only     scanner.Category // the category a grant: mode grants alone
+	granted  atomic.Bool      // a grant: mode's consent cookie is set
 	start    *url.URL
 	site     string
 	path     string // the Chromium binary
@@ -36,10 +39,11 @@ type modeRun struct {
 
 // modeResult is what one mode found.
 type modeResult struct {
-	mode  string
-	pages []scanner.Page
-	tally *tally
-	notes []string
+	mode    string
+	granted bool // a grant: mode granted its category
+	pages   []scanner.Page
+	tally   *tally
+	notes   []string
 }
 
 // runMode crawls in one mode. It returns an error only when it could not
@@ -47,6 +51,7 @@ type modeResult struct {
 func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, path string, deadline time.Time) (*modeResult, error) {
 	run := &modeRun{opts: o, mode: mode, start: start, site: site, path: path, deadline: deadline,
 		front: newFrontier(site, o.MaxDepth), tally: newTally(site, mode), began: o.Now()}
+	run.only, _ = scanner.GrantedCategory(mode)
 	profile, err := os.MkdirTemp(o.TempDir, "crumb-scan-")
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
@@ -63,7 +68,7 @@ func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, 
 
 	run.front.add(start.String(), nil, "start", 0)
 	v, _ := run.front.next()
-	first := grantNothing
+	first := run.grantStep()
 	if mode == scanner.ModeAcceptAll {
 		first = grantAny
 	}
@@ -86,7 +91,24 @@ func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, 
 	if err := run.crawl(ctx); err != nil {
 		return nil, err
 	}
-	return &modeResult{mode: mode, pages: run.pages, tally: run.tally, notes: run.notes}, nil
+	if run.only != "" && !run.granted.Load() {
+		run.notes = append(run.notes, fmt.Sprintf("%s: no page ran crumb's widget with a category %q to grant, so it could not be granted alone; this visit saw the site as a visitor without consent and releases nothing", mode, run.only))
+	}
+	return &modeResult{mode: mode, granted: run.granted.Load(), pages: run.pages, tally: run.tally, notes: run.notes}, nil
+}
+
+// grantStep is what a page visit does about consent in the run's mode:
+// nothing without consent, a click on a banner that shows again after
+// accept-all, and crumb's consent cookie for one category until a page
+// has set it.
+func (run *modeRun) grantStep() grantStep {
+	switch {
+	case run.mode == scanner.ModeAcceptAll:
+		return grantClick
+	case run.only != "" && !run.granted.Load():
+		return grantOne
+	}
+	return grantNothing
 }
 
 // crawl visits queued pages, Concurrency at a time, until the queue, the
@@ -94,10 +116,6 @@ func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, 
 func (run *modeRun) crawl(ctx context.Context) error {
 	o := run.opts
 	results := make(chan *pageResult)
-	g := grantNothing
-	if run.mode == scanner.ModeAcceptAll {
-		g = grantClick
-	}
 	inflight := 0
 	for {
 		for inflight < o.Concurrency && run.canStart(ctx, inflight) && run.onB < o.RecycleAfter && run.b.alive() {
@@ -107,6 +125,7 @@ func (run *modeRun) crawl(ctx context.Context) error {
 			}
 			inflight++
 			run.onB++
+			g := run.grantStep()
 			go func() { results <- run.visitPage(ctx, v, g) }()
 		}
 		if inflight == 0 {

@@ -21,7 +21,10 @@ type Options struct {
 	URL string
 
 	// Modes are the consent modes to visit the site in, in order, each as a
-	// fresh visitor: scanner.ModeNone (default) and scanner.ModeAcceptAll.
+	// fresh visitor: scanner.ModeNone (default), scanner.ModeAcceptAll,
+	// and "grant:<category>" (scanner.GrantMode) for a visitor who granted
+	// that category alone, which the crawler can grant only on sites that
+	// run crumb's widget (through its consent cookie).
 	Modes []string
 
 	MaxPages    int           // pages per mode; default 50
@@ -76,8 +79,8 @@ func (o Options) Validate() error {
 		probs = append(probs, err.Error())
 	}
 	for _, m := range o.Modes {
-		if m != scanner.ModeNone && m != scanner.ModeAcceptAll {
-			probs = append(probs, fmt.Sprintf("unknown consent mode %q (want %s or %s)", m, scanner.ModeNone, scanner.ModeAcceptAll))
+		if err := scanner.CheckMode(m); err != nil {
+			probs = append(probs, err.Error())
 		}
 	}
 	if len(o.Modes) != len(uniq(o.Modes)) {

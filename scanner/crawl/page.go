@@ -140,21 +140,41 @@ func (v *pageVisit) settle(ctx context.Context) error {
 type grantStep int
 
 const (
-	grantNothing grantStep = iota // consent mode none
+	grantNothing grantStep = iota // consent mode none; a grant mode once granted
 	grantClick                    // accept-all, later pages: click a banner that shows again
 	grantAny                      // accept-all, start page: crumb's cookie or a click
+	grantOne                      // grant:<category> until granted: crumb's cookie for that category
 )
 
-// grant gives consent in accept-all mode: crumb's cookie if the page runs
-// crumb's widget, otherwise a click on the banner's accept control. After
-// either, the page settles again.
+// grant gives consent: in accept-all mode crumb's cookie if the page runs
+// crumb's widget, otherwise a click on the banner's accept control; in a
+// grant:<category> mode crumb's cookie granting that category alone, or
+// nothing. After either, the page settles again.
 func (v *pageVisit) grant(ctx context.Context, g grantStep) error {
 	var note string
-	if g == grantAny {
-		var err error
-		if note, err = v.grantCrumb(ctx); err != nil {
+	switch g {
+	case grantAny, grantOne:
+		var only scanner.Category
+		if g == grantOne {
+			only = v.run.only
+		}
+		n, ok, err := v.grantCrumb(ctx, only)
+		if err != nil {
 			return err
 		}
+		if g == grantOne {
+			if ok {
+				v.run.granted.Store(true)
+			}
+			if n != "" {
+				v.res.notes = append(v.res.notes, n)
+			}
+			if !ok {
+				return nil
+			}
+			return v.settle(ctx)
+		}
+		note = n
 	}
 	if note == "" {
 		note = v.clickAccept(ctx)

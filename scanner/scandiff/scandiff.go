@@ -27,6 +27,16 @@ type Entry struct {
 	Category   scanner.Category `json:"category"`
 	Provider   string           `json:"provider,omitempty"`
 	PreConsent bool             `json:"pre_consent"`
+	// ReleasedBy is the category whose consent alone released the item
+	// (scanner.Item.ReleasedBy), when the scan could tell.
+	ReleasedBy scanner.Category `json:"released_by,omitempty"`
+}
+
+// TrackerHost is a known tracker's host contacted before consent.
+type TrackerHost struct {
+	Host     string           `json:"host"`
+	Provider string           `json:"provider"`
+	Category scanner.Category `json:"category"`
 }
 
 // Reclassified is an item present in both scans whose category changed.
@@ -55,6 +65,10 @@ type Diff struct {
 	// NewPreConsent lists non-necessary items seen before consent in the
 	// newer scan that were not such a finding in the older one (R31).
 	NewPreConsent []Entry `json:"new_pre_consent"`
+	// NewPreConsentHosts lists known trackers' hosts the newer scan saw
+	// contacted before consent and the older one did not (R31), whether or
+	// not they stored anything.
+	NewPreConsentHosts []TrackerHost `json:"new_pre_consent_hosts"`
 	// NewCategories lists consent categories (neither necessary nor
 	// unclassified) that items fall in now and did not before.
 	NewCategories []scanner.Category `json:"new_categories"`
@@ -66,7 +80,7 @@ type Diff struct {
 // Empty reports whether nothing changed.
 func (d Diff) Empty() bool {
 	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Reclassified) == 0 &&
-		len(d.NewUnclassified) == 0 && len(d.NewPreConsent) == 0 &&
+		len(d.NewUnclassified) == 0 && len(d.NewPreConsent) == 0 && len(d.NewPreConsentHosts) == 0 &&
 		len(d.NewCategories) == 0 && len(d.NewProviders) == 0
 }
 
@@ -78,9 +92,10 @@ func (d Diff) Widens() bool {
 }
 
 // Alerts reports whether the newer scan has something the site owner must
-// act on (R31): a new unclassified item or a new pre-consent finding.
+// act on (R31): a new unclassified item, a new pre-consent finding, or a
+// tracker's host newly contacted before consent.
 func (d Diff) Alerts() bool {
-	return len(d.NewUnclassified) > 0 || len(d.NewPreConsent) > 0
+	return len(d.NewUnclassified) > 0 || len(d.NewPreConsent) > 0 || len(d.NewPreConsentHosts) > 0
 }
 
 // Compare returns what changed from prev to next. A nil prev is a site's
@@ -113,6 +128,7 @@ func Compare(prev, next *scanner.Report) Diff {
 		slices.SortFunc(l, compareEntries)
 	}
 	slices.SortFunc(d.Reclassified, func(a, b Reclassified) int { return compareEntries(a.Entry, b.Entry) })
+	d.NewPreConsentHosts = newTrackerHosts(prev, next)
 	d.NewCategories = newCategories(before, after)
 	d.NewProviders = newProviders(before, after)
 	return d
@@ -125,6 +141,33 @@ func finding(e Entry) bool { return e.PreConsent && e.Category != scanner.Necess
 // consentCategory reports whether c is one a visitor is asked about.
 func consentCategory(c scanner.Category) bool {
 	return c != scanner.Necessary && c != scanner.Unclassified && c != ""
+}
+
+// preConsentTrackers returns the tracker hosts of a classified report
+// contacted before consent, by host.
+func preConsentTrackers(r *scanner.Report) map[string]TrackerHost {
+	m := map[string]TrackerHost{}
+	if r == nil {
+		return m
+	}
+	for _, h := range r.ThirdPartyHosts {
+		if h.Tracker != nil && h.PreConsent() {
+			m[h.Host] = TrackerHost{Host: h.Host, Provider: h.Tracker.Provider, Category: h.Tracker.Category}
+		}
+	}
+	return m
+}
+
+func newTrackerHosts(prev, next *scanner.Report) []TrackerHost {
+	before := preConsentTrackers(prev)
+	var out []TrackerHost
+	for host, th := range preConsentTrackers(next) {
+		if _, ok := before[host]; !ok {
+			out = append(out, th)
+		}
+	}
+	slices.SortFunc(out, func(a, b TrackerHost) int { return cmp.Compare(a.Host, b.Host) })
+	return out
 }
 
 func newCategories(before, after map[key]Entry) []scanner.Category {
@@ -210,7 +253,7 @@ func index(r *scanner.Report) map[key]Entry {
 func entry(it scanner.Item) Entry {
 	e := Entry{
 		Kind: it.Kind, Name: it.Name, Domain: it.Domain, Path: it.Path, Party: it.Party,
-		Category: scanner.Unclassified, PreConsent: it.PreConsent(),
+		Category: scanner.Unclassified, PreConsent: it.PreConsent(), ReleasedBy: it.ReleasedBy,
 	}
 	if c := it.Classification; c != nil && c.Category != "" {
 		e.Category, e.Provider = c.Category, c.Provider

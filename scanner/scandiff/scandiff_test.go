@@ -206,3 +206,56 @@ func ExampleCompare() {
 	// new categories: [marketing]
 	// ask visitors again: true
 }
+
+// TestComparePreConsentHosts: a tracker's host newly contacted before
+// consent is a finding that alerts (R31), even though it stored nothing;
+// an unknown host, one contacted only after consent, or one already
+// reported is not.
+func TestComparePreConsentHosts(t *testing.T) {
+	li := &scanner.Tracker{Domain: "linkedin.com", Provider: "LinkedIn", Category: scanner.Marketing}
+	withHosts := func(hosts ...scanner.Host) *scanner.Report {
+		r := report(session)
+		r.ThirdPartyHosts = hosts
+		return r
+	}
+	pixel := scanner.Host{Host: "px.ads.linkedin.com", SeenIn: []string{"none", "accept-all"}, Tracker: li}
+	pixelLate := scanner.Host{Host: "px.ads.linkedin.com", SeenIn: []string{"accept-all"}, Tracker: li}
+	font := scanner.Host{Host: "fonts.example.net", SeenIn: []string{"none"}}
+	for _, tc := range []struct {
+		name       string
+		prev, next *scanner.Report
+		want       []string
+	}{
+		{"first scan", nil, withHosts(pixel, font), []string{"px.ads.linkedin.com"}},
+		{"newly before consent", withHosts(pixelLate), withHosts(pixel), []string{"px.ads.linkedin.com"}},
+		{"already reported", withHosts(pixel), withHosts(pixel), nil},
+		{"after consent only", nil, withHosts(pixelLate, font), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := scandiff.Compare(tc.prev, tc.next)
+			var got []string
+			for _, h := range d.NewPreConsentHosts {
+				got = append(got, h.Host)
+				if h.Provider != "LinkedIn" || h.Category != scanner.Marketing {
+					t.Errorf("host %+v", h)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("new pre-consent hosts %v, want %v", got, tc.want)
+			}
+			if want := len(tc.want) > 0; d.Alerts() != want {
+				t.Errorf("alerts %v, want %v", d.Alerts(), want)
+			}
+		})
+	}
+}
+
+// TestCompareReleasedBy: the diff keeps which category released an item.
+func TestCompareReleasedBy(t *testing.T) {
+	it := ga
+	it.ReleasedBy = scanner.Analytics
+	d := scandiff.Compare(nil, report(it))
+	if len(d.Added) != 1 || d.Added[0].ReleasedBy != scanner.Analytics {
+		t.Errorf("added %+v", d.Added)
+	}
+}

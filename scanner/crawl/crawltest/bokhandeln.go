@@ -9,13 +9,19 @@ import (
 )
 
 // BokhandelnHosts are the host names of the Bokhandeln fixture.
-var BokhandelnHosts = []string{"www.bokhandeln.se", "www.googletagmanager.com", "www.google-analytics.com", "ad.doubleclick.net"}
+var BokhandelnHosts = []string{"www.bokhandeln.se", "www.googletagmanager.com", "www.google-analytics.com", "ad.doubleclick.net", BokhandelnPixelHost}
+
+// BokhandelnPixelHost serves the LinkedIn Insight pixel the shop forgot to
+// gate: a tracker contacted before consent that sets no cookie.
+const BokhandelnPixelHost = "px.ads.linkedin.com"
 
 // Bokhandeln is a bookshop, www.bokhandeln.se, that runs crumb's own
 // banner (the real widget bundle, with the shop's configuration inlined) and
 // gates Google Analytics behind analytics and a DoubleClick pixel behind
-// marketing. It records what a visitor sent back: consent decisions posted
-// to its API and the consent cookies it saw.
+// marketing, but loads a LinkedIn pixel on every page ungated (a request to
+// a tracker before consent that stores nothing). It records what a visitor
+// sent back: consent decisions posted to its API and the consent cookies it
+// saw.
 type Bokhandeln struct {
 	script []byte
 
@@ -75,6 +81,7 @@ const bokhandelnPage = `<!doctype html>
 <script type="text/plain" data-crumb-category="analytics" src="https://www.googletagmanager.com/gtag/js?id=G-BOK1"></script>
 </head><body><h1>%s</h1><p><a href="/bocker">Böcker</a></p>
 <img data-crumb-src="https://ad.doubleclick.net/ddm/activity/src=123;type=visit;cat=home" data-crumb-category="marketing" width="1" height="1" alt="">
+<img src="https://px.ads.linkedin.com/collect/?pid=4242&amp;fmt=gif" width="1" height="1" alt="">
 </body></html>`
 
 func (s *Bokhandeln) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +108,8 @@ func (s *Bokhandeln) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"the fixture records no consents"}`, http.StatusServiceUnavailable)
 	case "www.bokhandeln.se/v1/sites/bokhandeln/impressions":
 		w.WriteHeader(http.StatusNoContent)
+	case BokhandelnPixelHost + "/collect/":
+		servePixel(w) // no cookie
 	default:
 		(&Exempel{}).ServeHTTP(w, r) // the tags' own hosts
 	}
