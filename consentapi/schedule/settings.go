@@ -14,8 +14,10 @@ const (
 	DefaultKeep     = 10
 )
 
-// DefaultModes are the consent modes a scan visits unless the site says
-// otherwise (R30: with no consent, and with every category granted).
+// DefaultModes are the consent modes a scan visits unless its settings
+// say otherwise. A site's configuration adds a grant: mode per category
+// (siteconfig), so that a scheduled scan visits with no consent and with
+// each category granted (R30).
 var DefaultModes = []string{scanner.ModeNone, scanner.ModeAcceptAll}
 
 // ScanSettings are what a worker needs to scan a site; they travel in each

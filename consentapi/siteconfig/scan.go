@@ -24,9 +24,11 @@ type Scan struct {
 	// MaxPages bounds the pages visited per consent mode; default 50.
 	MaxPages int `yaml:"max_pages"`
 	// Modes are the consent modes visited: "none", "accept-all" and
-	// "grant:<category>" for each category of the site to grant alone
-	// (default none and accept-all). A grant: mode attributes what it finds
-	// to its category on sites running crumb's widget.
+	// "grant:<category>" for each category of the site to grant alone.
+	// The default is none, accept-all and a grant: mode for every category
+	// of the site but necessary (R30: with no consent and with each
+	// category granted). A grant: mode attributes what it finds to its
+	// category on sites running crumb's widget.
 	Modes []string `yaml:"modes"`
 	// Keep is how many scans are kept per site; default 10.
 	Keep int `yaml:"keep"`
@@ -58,6 +60,14 @@ func (s *Site) ScanSchedule() schedule.Schedule {
 // filled in.
 func (s *Site) ScanSettings() schedule.ScanSettings {
 	st := schedule.ScanSettings{StartURLs: s.Scan.StartURLs, MaxPages: s.Scan.MaxPages, Modes: s.Scan.Modes}
+	if len(st.Modes) == 0 {
+		st.Modes = slices.Clone(schedule.DefaultModes)
+		for _, c := range s.Categories {
+			if c.ID != "necessary" {
+				st.Modes = append(st.Modes, scanner.GrantMode(scanner.Category(c.ID)))
+			}
+		}
+	}
 	if len(st.StartURLs) == 0 && len(s.Origins) > 0 {
 		st.StartURLs = []string{s.Origins[0] + "/"}
 	}

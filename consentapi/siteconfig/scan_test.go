@@ -23,7 +23,7 @@ func TestScanDefaults(t *testing.T) {
 	}
 	s := cfg.Sites[0]
 	st := s.ScanSettings()
-	if len(st.StartURLs) != 1 || st.StartURLs[0] != "https://shop.example/" || st.MaxPages != 50 || strings.Join(st.Modes, ",") != "none,accept-all" {
+	if len(st.StartURLs) != 1 || st.StartURLs[0] != "https://shop.example/" || st.MaxPages != 50 || strings.Join(st.Modes, ",") != "none,accept-all,grant:analytics,grant:marketing" {
 		t.Errorf("default scan settings = %+v", st)
 	}
 	if got := s.ScanSchedule().String(); got != "weekly" {
