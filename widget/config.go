@@ -31,6 +31,11 @@ type Config struct {
 	GPC              []string `json:"gpc,omitempty"`
 	ReloadOnWithdraw bool     `json:"reload_on_withdraw,omitempty"`
 	IconPosition     string   `json:"icon_position"` // "bottom-left" or "bottom-right"
+	// NoImpressions stops the banner from posting an impression each time
+	// it is shown (the site's count_impressions: false). The zero value
+	// counts them, so a banner's JSON, and its hash, change only for a
+	// site that turns counting off.
+	NoImpressions bool `json:"no_impressions,omitempty"`
 }
 
 // Category is one purpose the visitor can grant or refuse. The necessary

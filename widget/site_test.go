@@ -63,6 +63,7 @@ type consentReply struct {
 type impressionRequest struct {
 	Revision int    `json:"revision"`
 	Language string `json:"language"`
+	cookie   string // the Cookie header it came with
 }
 
 var (
@@ -286,7 +287,7 @@ func (s *testSite) consent(r *http.Request) (int, any) {
 }
 
 func (s *testSite) impression(r *http.Request) (int, any) {
-	var req impressionRequest
+	req := impressionRequest{cookie: r.Header.Get("Cookie")}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		return apiError(http.StatusBadRequest, "", "decode: %v", err)
 	}

@@ -17,8 +17,10 @@ export function connect(src) {
   base = (cfg.api || (src ? new URL(src).origin : '')) + '/v1/sites/' + encodeURIComponent(cfg.site)
 }
 
-const post = (p, body) =>
-  fetch(base + p, { method: 'POST', keepalive: true, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+// post sends body as JSON; credentials (default same-origin) says whether
+// the page's cookies go with it.
+const post = (p, body, credentials) =>
+  fetch(base + p, { method: 'POST', keepalive: true, credentials, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
 
 function load() {
   try {
@@ -45,10 +47,10 @@ export async function flush() {
       // A decision made before the API first answered learns the id now.
       body.consent_id ||= knownId() || undefined
       const r = await post('/consents', body).catch(() => 0)
-      if (!r || r.status === 429 || r.status >= 500) return
+      if (!r || r.status == 429 || r.status >= 500) return
       if (r.ok) recorded(await r.json().catch(() => ({})))
       // Any other 4xx will never succeed: drop it, keep the rest.
-      keep(load().filter((b) => b.event_id !== body.event_id))
+      keep(load().filter((b) => b.event_id != body.event_id))
     }
   } finally {
     busy = 0
@@ -62,7 +64,8 @@ export function record(body) {
 
 export const forget = () => keep([])
 
-export const impression = () => post('/impressions', { revision: cfg.revision, language: lang }).catch(() => {})
+// impression counts a display of the banner: no id, no cookie of the page.
+export const impression = () => post('/impressions', { revision: cfg.revision, language: lang }, 'omit').catch(() => {})
 
 // exportURL is where the visitor's full history is downloaded as JSON.
 export const exportURL = (id) => base + '/consents/' + encodeURIComponent(id) + '/export'

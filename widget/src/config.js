@@ -28,4 +28,4 @@ export const t = (key, vars = {}) =>
   (cfg.texts[lang]?.[key] ?? cfg.texts[cfg.languages[0]]?.[key] ?? '').replace(/\{(\w+)\}/g, (x, k) => (k in vars ? vars[k] : x))
 
 // catName is a category's name in this page's language.
-export const catName = (id) => local(cats.find((k) => k.id === id)?.name) || id
+export const catName = (id) => local(cats.find((k) => k.id == id)?.name) || id

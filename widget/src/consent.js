@@ -14,7 +14,7 @@ import { showBanner, showIcon, openSettings, refresh } from './ui.js'
 let stored, choice
 const listeners = []
 
-export const granted = (id) => cats.some((k) => k.locked && k.id === id) || (optional.includes(id) && !!choice?.on[id])
+export const granted = (id) => cats.some((k) => k.locked && k.id == id) || (optional.includes(id) && !!choice?.on[id])
 
 // state is what crumb.get() returns and crumb:consent carries.
 export function state() {
@@ -31,7 +31,7 @@ export function recorded(res) {
   stored.id = res.consent_id
   // Leave a cookie the server has set (same origin) alone: Safari keeps
   // server-set cookies for their full Max-Age, script-set ones 7 days.
-  if (readCookie()?.id !== stored.id) writeCookie(stored)
+  if (readCookie()?.id != stored.id) writeCookie(stored)
 }
 
 // decide records a decision: on maps optional category ids to true when
@@ -42,7 +42,7 @@ function decide(on, action) {
   const before = state().categories
   const next = {}
   for (const id of optional) next[id] = !!on[id]
-  const off = (was) => cats.filter((k) => was(k.id) && next[k.id] === false)
+  const off = (was) => cats.filter((k) => was(k.id) && next[k.id] == false)
   const withdrawn = off((id) => before[id])
   if (withdrawn.length) action = 'withdraw'
   // Also clear what an expired or older-revision choice had let in.
@@ -111,7 +111,7 @@ export function start(c, src) {
   configure(c)
   connect(src)
   stored = readCookie()
-  choice = stored?.rev === cfg.revision && stored.ts + cfg.validity > now() ? stored : null
+  choice = stored?.rev == cfg.revision && stored.ts + cfg.validity > now() ? stored : null
   window.crumb = {
     get: state,
     show: () => ready(() => openSettings(document.activeElement)),

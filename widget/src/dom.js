@@ -21,7 +21,7 @@ export function h(tag, attrs, ...kids) {
 export function safeURL(u) {
   try {
     const r = new URL(u, location.href)
-    if (r.protocol === 'https:' || r.origin === location.origin) return r.href
+    if (r.protocol == 'https:' || r.origin == location.origin) return r.href
   } catch {}
   return null
 }
@@ -32,7 +32,7 @@ export function trapFocus(box, root) {
   box.addEventListener('keydown', (e) => {
     const f = box.querySelectorAll('button,input:enabled,a,summary')
     const [from, to] = e.shiftKey ? [f[0], f[f.length - 1]] : [f[f.length - 1], f[0]]
-    if (e.key === 'Tab' && root.activeElement === from) {
+    if (e.key == 'Tab' && root.activeElement == from) {
       e.preventDefault()
       to.focus()
     }

@@ -2,35 +2,43 @@
 //   <script type="text/plain" data-crumb-category="analytics" [src]>
 //   <iframe data-crumb-src="…" data-crumb-category="marketing">
 //   <img data-crumb-src="…" data-crumb-category="marketing"> (and any other
-//   element with a src: video, audio, source, embed)
+//   element with a src: video, audio, embed)
+//   <link rel="stylesheet" data-crumb-href="…" data-crumb-category="…">
+//   (stylesheets, web fonts; any element with an href)
+//   <div data-crumb-category="marketing" data-crumb-placeholder="provider">
+//   (a click-to-load container: social plug-in markup, a <video>; its
+//   gated children carry their own data-crumb-* attributes)
 // An element runs only when every category it names is granted. Scripts run
 // one at a time in document order (each src script loaded before the next
 // starts): the page's own at DOMContentLoaded, later ones as they are added
-// (a MutationObserver). Blocked iframes get a click-to-load placeholder.
+// (a MutationObserver). Blocked iframes and placeholder containers are
+// covered by a click-to-load placeholder.
 import { granted } from './consent.js'
 import { placeholder } from './ui.js'
+import { h } from './dom.js'
 
-const SEL = 'script[type="text/plain"][data-crumb-category],[data-crumb-src]'
+const SEL = 'script[type="text/plain"][data-crumb-category],[data-crumb-src],[data-crumb-href],[data-crumb-placeholder]'
 const queued = new WeakSet()
 const covers = new WeakMap()
 let chain = Promise.resolve()
 let started
 
 export const ready = (fn) =>
-  document.readyState === 'loading' ? document.addEventListener('DOMContentLoaded', fn) : fn()
+  document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', fn) : fn()
 
 function handle(el) {
+  const d = el.dataset
   if (queued.has(el)) return
-  const ids = (el.dataset.crumbCategory || '').split(/[\s,]+/).filter(Boolean)
+  const ids = (d.crumbCategory || '').split(/[\s,]+/).filter(Boolean)
   if (!ids.length || !ids.every(granted)) {
-    if (el.tagName === 'IFRAME' && !covers.has(el)) covers.set(el, placeholder(el, ids))
+    if (el.matches('iframe,[data-crumb-placeholder]') && !covers.has(el)) covers.set(el, placeholder(el, ids))
     return
   }
   queued.add(el)
-  if (el.tagName === 'SCRIPT') chain = chain.then(() => run(el))
+  if (el.tagName == 'SCRIPT') chain = chain.then(() => run(el))
   else {
-    el.src = el.dataset.crumbSrc
-    el.removeAttribute('data-crumb-src')
+    if (d.crumbSrc) el.src = d.crumbSrc
+    if (d.crumbHref) el.href = d.crumbHref
     covers.get(el)?.()
   }
 }
@@ -44,7 +52,7 @@ export function startGate() {
     new MutationObserver((records) => {
       for (const r of records)
         for (const n of r.addedNodes)
-          if (n.nodeType === 1) {
+          if (n.nodeType == 1) {
             if (n.matches(SEL)) handle(n)
             scan(n)
           }
@@ -60,8 +68,8 @@ export const recheck = () => started && scan(document)
 function run(old) {
   return new Promise((done) => {
     if (!old.isConnected) return done()
-    const s = document.createElement('script')
-    for (const a of old.attributes) if (a.name !== 'type') s.setAttribute(a.name, a.value)
+    const s = h('script')
+    for (const a of old.attributes) if (a.name != 'type') s.setAttribute(a.name, a.value)
     s.nonce = old.nonce
     if (old.src) s.onload = s.onerror = done
     else s.text = old.text

@@ -24,7 +24,7 @@ export function readCookie() {
 // cookie_domain, ".undefined" matches no host).
 const attrs = () =>
   '; Path=/; SameSite=Lax' +
-  (location.protocol === 'https:' ? '; Secure' : '') +
+  (location.protocol == 'https:' ? '; Secure' : '') +
   (('.' + location.hostname).endsWith('.' + cfg.cookie_domain) ? '; Domain=' + cfg.cookie_domain : '')
 
 // writeCookie stores choice c until its validity ends.
@@ -56,7 +56,7 @@ export function wipe(categories) {
   const names = document.cookie.split('; ').map((c) => c.split('=')[0])
   for (const cat of categories)
     for (const row of cat.cookies || [])
-      if ((row.kind || 'cookie') === 'cookie' && row.party !== 'third') {
+      if ((row.kind || 'cookie') == 'cookie' && row.party != 'third') {
         const re = new RegExp('^' + row.name.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
         names.filter((n) => re.test(n)).forEach(expire)
       }

@@ -10,13 +10,13 @@ import { impression, exportURL } from './api.js'
 import { ready } from './gate.js'
 import { h, safeURL, trapFocus } from './dom.js'
 
-const COOKIE = 'M21 12a9 9 0 1 1-9-9 4 4 0 0 0 4 5 4 4 0 0 0 5 4ZM8 9h0M8 15h0M13 12h0M15 16h0'
+const COOKIE = 'M21 12a9 9 0 1 1-9-9 4 4 0 0 0 4 5 4 4 0 0 0 5 4ZM8 9h0m0 6h0m5-3h0m2 4h0'
 let sheet, root, banner, dialog, icon
 
 const names = (ids) => ids.map(catName).join(', ')
 const button = (key, onclick, cls, vars) => h('button', { class: cls, onclick }, t(key, vars))
 const gpcNote = () => gpc.length && h('p', { class: 'n' }, t('gpc_notice', { categories: names(gpc) }))
-const right = () => cfg.icon_position === 'bottom-right'
+const right = () => cfg.icon_position == 'bottom-right'
 
 function style(r) {
   if (sheet === undefined) {
@@ -40,7 +40,7 @@ function style(r) {
 // order and to screen readers; last otherwise.
 function mount(first) {
   if (root) return
-  const host = document.createElement('crumb-consent')
+  const host = h('crumb-consent')
   root = host.attachShadow({ mode: 'open' })
   style(root)
   document.documentElement[first ? 'prepend' : 'append'](host)
@@ -68,7 +68,8 @@ export function showBanner() {
     h('div', { class: 'bs' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), settings),
   )
   root.append(banner)
-  impression()
+  // An aggregate count of displays, unless the site turned it off (R1).
+  cfg.no_impressions || impression()
 }
 
 export function showIcon() {
@@ -198,17 +199,20 @@ export function openSettings(opener) {
   dialog.showModal()
 }
 
-// placeholder covers a blocked iframe with a notice and a button that
-// grants its categories (R44); it returns the function that uncovers it.
+// placeholder covers a blocked iframe or placeholder container with a
+// notice and a button that grants its categories (R44); it returns the
+// function that uncovers it.
 export function placeholder(el, ids) {
-  const ph = document.createElement('crumb-embed')
+  const ph = h('crumb-embed')
   const r = ph.attachShadow({ mode: 'open' })
   style(r)
   ph.style.width = (el.offsetWidth || 300) + 'px'
   ph.style.height = (el.offsetHeight || 150) + 'px'
+  // A container names its provider (data-crumb-placeholder="…"); an iframe
+  // its host.
   let host = ''
   try {
-    host = new URL(el.dataset.crumbSrc, location.href).hostname
+    host = el.dataset.crumbPlaceholder || new URL(el.dataset.crumbSrc, location.href).hostname
   } catch {}
   const category = names(ids)
   r.append(h('div', { class: 'p' }, h('p', {}, t('placeholder_text', { host, category })), button('placeholder_button', () => allow(ids), 'a', { category })))

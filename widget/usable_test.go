@@ -1,0 +1,76 @@
+package widget_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/crumbhq/crumb/scanner/browsertest"
+)
+
+// visibleNow reports whether the element el (a JavaScript expression) lies
+// wholly inside the viewport and is on top at its centre and at four points
+// halfway to its corners, as the page is now: unlike click, it scrolls
+// nothing, so an element that needs scrolling first counts as not visible.
+func visibleNow(tb testing.TB, ctx context.Context, el string) bool {
+	tb.Helper()
+	return eval[bool](tb, ctx, `(() => {
+		const e = (`+el+`), r = e?.getBoundingClientRect()
+		if (!r || r.width < 1 || r.height < 1 || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) return false
+		const top = (x, y) => { let d = document.elementFromPoint(x, y); while (d?.shadowRoot) { const n = d.shadowRoot.elementFromPoint(x, y); if (!n || n === d) break; d = n } return d }
+		const cx = r.left + r.width / 2, cy = r.top + r.height / 2, dx = r.width / 4, dy = r.height / 4
+		return [[cx, cy], [cx - dx, cy - dy], [cx + dx, cy - dy], [cx - dx, cy + dy], [cx + dx, cy + dy]].every(([x, y]) => e.contains(top(x, y)))
+	})()`)
+}
+
+// TestBannerIsNoCookieWall checks R11 on small screens: the first layer
+// covers at most 60% of the viewport, Accept all and Reject all are both
+// in view without scrolling and equally prominent, and the page behind the
+// open banner still works (a link in it can be clicked).
+func TestBannerIsNoCookieWall(t *testing.T) {
+	tests := []struct {
+		name          string
+		page          string
+		width, height int64
+	}{
+		{"iPhone SE 2nd gen 375x667", "/index.html", 375, 667},
+		{"iPhone SE 1st gen 320x568", "/index.html", 320, 568},
+		{"Swedish texts 320x568", "/sv.html", 320, 568},
+		{"phone landscape 667x375", "/index.html", 667, 375},
+		{"desktop 1280x800", "/index.html", 1280, 800},
+	}
+	site := newTestSite(t, mustBuild(t), testConfig())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := browsertest.Tab(t)
+			do(t, ctx, chromedp.EmulateViewport(tt.width, tt.height))
+			open(t, ctx, site.url(tt.page))
+			waitJS(t, ctx, in(".bs .r"))
+			time.Sleep(400 * time.Millisecond) // let the slide-in finish
+
+			covered := eval[float64](t, ctx, `(r => r.width * r.height / (innerWidth * innerHeight))(`+in(".b")+`.getBoundingClientRect())`)
+			if covered > 0.6 {
+				t.Errorf("the banner covers %.0f%% of the %dx%d viewport, want at most 60%%", covered*100, tt.width, tt.height)
+			}
+			for _, b := range []string{".bs .a", ".bs .r"} {
+				if !visibleNow(t, ctx, in(b)) {
+					t.Errorf("%s is not wholly visible without scrolling", eval[string](t, ctx, in(b)+`.textContent`))
+				}
+			}
+			sizes := eval[[]string](t, ctx, `[`+in(".bs .a")+`, `+in(".bs .r")+`].map(b => { const r = b.getBoundingClientRect(), s = getComputedStyle(b); return [Math.round(r.width), Math.round(r.height), s.fontSize, s.fontWeight].join(' ') })`)
+			if sizes[0] != sizes[1] {
+				t.Errorf("Accept all is %s (w h size weight), Reject all %s: they must be equally prominent", sizes[0], sizes[1])
+			}
+			screenshot(t, ctx, "no-wall-"+itoa(tt.width)+"x"+itoa(tt.height)+tt.page[1:len(tt.page)-5])
+
+			// The page behind the open banner works: its link navigates.
+			click(t, ctx, `document.querySelector('a[href="/shop/cart.html"]')`)
+			waitJS(t, ctx, `location.pathname === '/shop/cart.html' && document.readyState === 'complete'`)
+			if n := len(site.recorded()); n != 0 {
+				t.Errorf("using the page recorded %d decisions", n)
+			}
+		})
+	}
+}
