@@ -27,6 +27,7 @@ func (s *Site) Banner() widget.Config {
 		GPC:              append([]string(nil), s.GPC...),
 		ReloadOnWithdraw: s.ReloadOnWithdraw,
 		IconPosition:     s.IconPosition,
+		NoImpressions:    s.CountImpressions != nil && !*s.CountImpressions,
 	}
 	for _, lang := range s.Languages {
 		cfg.Texts[lang] = resolvedTexts(s, lang)

@@ -25,6 +25,9 @@ const (
 	DefaultRetention    = Duration(12 * Month) // R25
 	DefaultRevision     = 1
 	DefaultIconPosition = "bottom-left"
+	// DefaultCountImpressions: the banner counts its impressions unless the
+	// site sets count_impressions: false.
+	DefaultCountImpressions = true
 )
 
 // DefaultCategories are the categories of a site that lists none.
@@ -66,6 +69,10 @@ type Site struct {
 	Categories       []Category                   `yaml:"categories"`
 	// Scan says when and how the site is rescanned (scan.go).
 	Scan Scan `yaml:"scan"`
+	// CountImpressions makes the banner post an impression, with no
+	// identifier, each time it is shown, for the interaction rate; nil
+	// (not set) means DefaultCountImpressions. See configs/crumb.yaml.
+	CountImpressions *bool `yaml:"count_impressions"`
 }
 
 // Category is one purpose a visitor can grant or refuse.
@@ -176,6 +183,10 @@ func (c *Config) applyDefaults() {
 		}
 		if s.GPC == nil {
 			s.GPC = append([]string(nil), DefaultGPC...)
+		}
+		if s.CountImpressions == nil {
+			v := DefaultCountImpressions
+			s.CountImpressions = &v
 		}
 		if s.Categories == nil {
 			for _, id := range DefaultCategories {
