@@ -6,8 +6,8 @@ import (
 	"github.com/crumbhq/crumb/consentapi/siteconfig"
 )
 
-// TestCountImpressions checks count_impressions: counted unless a site
-// turns it off, and passed to the widget as no_impressions.
+// TestCountImpressions checks count_impressions: not counted unless a site
+// turns it on (R1), and passed to the widget as no_impressions.
 func TestCountImpressions(t *testing.T) {
 	const site = `sites:
   - id: shop
@@ -20,7 +20,7 @@ func TestCountImpressions(t *testing.T) {
 		line  string
 		count bool
 	}{
-		{"default", "", true},
+		{"default", "", false},
 		{"on", "    count_impressions: true\n", true},
 		{"off", "    count_impressions: false\n", false},
 	}

@@ -25,9 +25,10 @@ const (
 	DefaultRetention    = Duration(12 * Month) // R25
 	DefaultRevision     = 1
 	DefaultIconPosition = "bottom-left"
-	// DefaultCountImpressions: the banner counts its impressions unless the
-	// site sets count_impressions: false.
-	DefaultCountImpressions = true
+	// DefaultCountImpressions: the banner counts its impressions only if
+	// the site sets count_impressions: true; by default a page where the
+	// visitor has not chosen makes no request for statistics (R1).
+	DefaultCountImpressions = false
 )
 
 // DefaultCategories are the categories of a site that lists none.
