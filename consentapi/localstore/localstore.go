@@ -33,7 +33,8 @@ var (
 	bLog      = []byte("log")      // site·time·event → consent id (the proof log by time)
 	bAggs     = []byte("aggs")     // site·YYYY-MM-DD → storedAgg JSON
 	bBanners  = []byte("banners")  // site·hash → time it expires + snapshot
-	bSites    = []byte("sites")    // site → revision (decimal)
+	bSites    = []byte("sites")    // site → revision (decimal); site·"scope" → store.SiteScope JSON
+	bWidgets  = []byte("widgets")  // widget bundle hash → time it expires
 	bExpiry   = []byte("expiry")   // time·kind·key → nothing: what the sweep deletes when
 )
 
@@ -43,6 +44,7 @@ const (
 	kindHead   byte = 'h'
 	kindAgg    byte = 'a'
 	kindBanner byte = 'b'
+	kindWidget byte = 'w'
 )
 
 // Options tune a Store. The zero value is ready for production.
@@ -74,7 +76,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// collects more of them per fsync.
 	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bRecords, bConsents, bHeads, bLog, bAggs, bBanners, bSites, bExpiry} {
+		for _, b := range [][]byte{bRecords, bConsents, bHeads, bLog, bAggs, bBanners, bSites, bWidgets, bExpiry} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -176,3 +176,73 @@ func (s *Store) RaiseSiteRevision(ctx context.Context, site string, rev int) (in
 	}
 	return rev, nil
 }
+
+// scopeKey is where the site's scope is kept in bSites.
+func scopeKey(site string) []byte { return key(b(site), b("scope")) }
+
+// SiteScope implements store.ScopeStore.
+func (s *Store) SiteScope(ctx context.Context, site string) (store.SiteScope, error) {
+	var sc store.SiteScope
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bSites).Get(scopeKey(site))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		sc, err = store.DecodeSiteScope(v)
+		return err
+	})
+	if err != nil {
+		return store.SiteScope{}, wrap("site scope", err)
+	}
+	return sc, nil
+}
+
+// SwapSiteScope implements store.ScopeStore.
+func (s *Store) SwapSiteScope(ctx context.Context, site string, old *store.SiteScope, next store.SiteScope) (bool, error) {
+	swapped := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bSites).Get(scopeKey(site))
+		if old == nil && cur != nil || old != nil && !bytes.Equal(cur, old.Encode()) {
+			return nil
+		}
+		swapped = true
+		return tx.Bucket(bSites).Put(scopeKey(site), next.Encode())
+	})
+	if err != nil {
+		return false, wrap("swap site scope", err)
+	}
+	return swapped, nil
+}
+
+// PutWidgetVersion implements store.WidgetStore.
+func (s *Store) PutWidgetVersion(ctx context.Context, hash string, keep time.Duration) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		until := s.now().Add(keep)
+		if v := tx.Bucket(bWidgets).Get(b(hash)); len(v) == 8 && keyTime(v).After(until) {
+			return nil
+		}
+		if err := tx.Bucket(bWidgets).Put(b(hash), timeKey(until)); err != nil {
+			return err
+		}
+		return addExpiry(tx, until, kindWidget, b(hash))
+	})
+	if err != nil {
+		return wrap("put widget version", err)
+	}
+	return nil
+}
+
+// WidgetVersion implements store.WidgetStore.
+func (s *Store) WidgetVersion(ctx context.Context, hash string) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bWidgets).Get(b(hash)); len(v) == 8 && keyTime(v).After(s.now()) {
+			return nil
+		}
+		return store.ErrNotFound
+	})
+	if err != nil {
+		return wrap("widget version "+hash, err)
+	}
+	return nil
+}

@@ -88,6 +88,10 @@ func expire(tx *bolt.Tx, kind byte, target []byte, now time.Time) error {
 		if v := tx.Bucket(bBanners).Get(target); len(v) >= 8 && !keyTime(v[:8]).After(now) {
 			return tx.Bucket(bBanners).Delete(target)
 		}
+	case kindWidget:
+		if v := tx.Bucket(bWidgets).Get(target); len(v) == 8 && !keyTime(v).After(now) {
+			return tx.Bucket(bWidgets).Delete(target)
+		}
 	case kindAgg:
 		v := tx.Bucket(bAggs).Get(target)
 		var a storedAgg

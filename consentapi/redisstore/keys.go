@@ -24,7 +24,12 @@ import "github.com/crumbhq/crumb/consentapi/store"
 //	                                      expires like the day's log.
 //	crumb:{site}:banner:{hash}    string  the banner snapshot JSON, immutable; its expiry
 //	                                      is pushed past that of every record naming it.
-//	crumb:{site}:site             hash    per-site state: "revision".
+//	crumb:{site}:site             hash    per-site state: "revision"; "scope", what the
+//	                                      banners of that revision asked consent for
+//	                                      (store.SiteScope JSON).
+//	crumb:widget:{hash}           string  "1": a widget bundle hash some replica serves;
+//	                                      expires a while after the last replica
+//	                                      serving it stopped renewing it.
 //
 // Erasing a consent deletes its c: key, its r: keys and its members of the
 // log: keys, leaving only the agg: counters.
@@ -52,6 +57,7 @@ func logKey(site, day string) string      { return prefix(site) + "log:" + day }
 func aggKey(site, day string) string      { return prefix(site) + "agg:" + day }
 func bannerKey(site, hash string) string  { return prefix(site) + "banner:" + hash }
 func siteKey(site string) string          { return prefix(site) + "site" }
+func widgetKey(hash string) string        { return "crumb:widget:" + hash }
 func actionField(a store.Action) string   { return "d:" + string(a) }
 func categoryField(c string, g bool) string {
 	if g {

@@ -55,8 +55,17 @@ if rev > cur then redis.call('HSET', KEYS[1], 'revision', rev) return rev end
 return cur
 `)
 
+// swapScopeScript sets the site's scope to ARGV[2] if it is still ARGV[1]
+// ("" for none); returns 1 if it did, 0 if not.
+var swapScopeScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'scope') or ''
+if cur ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'scope', ARGV[2])
+return 1
+`)
+
 // scripts are loaded by New.
-var scripts = []*redis.Script{recordScript, eraseScript, bannerScript, raiseScript}
+var scripts = []*redis.Script{recordScript, eraseScript, bannerScript, raiseScript, swapScopeScript}
 
 func (s *Store) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.opts.OpTimeout)
@@ -305,4 +314,63 @@ func (s *Store) RaiseSiteRevision(ctx context.Context, site string, rev int) (in
 		return 0, fmt.Errorf("raise site revision: %w", unavailable(err))
 	}
 	return n, nil
+}
+
+// SiteScope implements store.ScopeStore.
+func (s *Store) SiteScope(ctx context.Context, site string) (store.SiteScope, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	v, err := s.c.HGet(ctx, siteKey(site), "scope").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return store.SiteScope{}, fmt.Errorf("site scope: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.SiteScope{}, fmt.Errorf("site scope: %w", unavailable(err))
+	}
+	sc, err := store.DecodeSiteScope(v)
+	if err != nil {
+		return store.SiteScope{}, fmt.Errorf("site scope: decode: %w", err)
+	}
+	return sc, nil
+}
+
+// SwapSiteScope implements store.ScopeStore.
+func (s *Store) SwapSiteScope(ctx context.Context, site string, old *store.SiteScope, next store.SiteScope) (bool, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var want []byte
+	if old != nil {
+		want = old.Encode()
+	}
+	n, err := swapScopeScript.Run(ctx, s.c, []string{siteKey(site)}, want, next.Encode()).Int()
+	if err != nil {
+		return false, fmt.Errorf("swap site scope: %w", unavailable(err))
+	}
+	return n == 1, nil
+}
+
+// PutWidgetVersion implements store.WidgetStore.
+func (s *Store) PutWidgetVersion(ctx context.Context, hash string, keep time.Duration) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	// The banner script keeps an immutable value and only pushes its
+	// expiry out, which is what a served version needs too.
+	if err := bannerScript.Run(ctx, s.c, []string{widgetKey(hash)}, "1", time.Now().Add(keep).UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("put widget version: %w", unavailable(err))
+	}
+	return nil
+}
+
+// WidgetVersion implements store.WidgetStore.
+func (s *Store) WidgetVersion(ctx context.Context, hash string) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	n, err := s.c.Exists(ctx, widgetKey(hash)).Result()
+	if err != nil {
+		return fmt.Errorf("widget version: %w", unavailable(err))
+	}
+	if n == 0 {
+		return fmt.Errorf("widget version %s: %w", hash, store.ErrNotFound)
+	}
+	return nil
 }

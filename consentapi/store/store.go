@@ -8,7 +8,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -34,6 +36,8 @@ type Store interface {
 	BannerStore
 	StatsStore
 	SiteStore
+	ScopeStore
+	WidgetStore
 	ScanStore
 	// Ping reports whether the backend is reachable; ErrUnavailable if not.
 	Ping(ctx context.Context) error
@@ -111,3 +115,63 @@ type Decision struct {
 
 // DeleteAt returns when the record of d expires.
 func (d Decision) DeleteAt() time.Time { return d.RecordedAt.Add(d.Retention) }
+
+// ScopeStore keeps, per site, what the banners served at the site's
+// revision have asked visitors to consent to, so that the service can tell
+// when a banner it builds widens that and the revision must be raised
+// (R26). It is separate from SiteStore, which the scan results also use.
+type ScopeStore interface {
+	// SiteScope returns the site's stored scope, or ErrNotFound if none
+	// was stored.
+	SiteScope(ctx context.Context, site string) (SiteScope, error)
+	// SwapSiteScope stores next as the site's scope if the stored one is
+	// still old (nil: none stored), atomically, and reports whether it did.
+	// Replicas that decide on a raise from the same old scope thus raise
+	// once: every other swap fails and reads the winner's scope again.
+	SwapSiteScope(ctx context.Context, site string, old *SiteScope, next SiteScope) (bool, error)
+}
+
+// SiteScope is what the banners served at a site's revision asked consent
+// for: the ids of its refusable categories and, for each, the providers of
+// its rows ("category" and "category|provider", sorted).
+type SiteScope struct {
+	Revision int      `json:"revision"`
+	Scope    []string `json:"scope"`
+	// Scan is the id of the latest scan when the scope was stored; "" for
+	// none.
+	Scan string `json:"scan,omitempty"`
+}
+
+// Encode returns the canonical JSON of s: equal scopes encode to equal
+// bytes, which is what SwapSiteScope compares.
+func (s SiteScope) Encode() []byte {
+	s.Scope = slices.Clone(s.Scope)
+	if s.Scope == nil {
+		s.Scope = []string{}
+	}
+	slices.Sort(s.Scope)
+	s.Scope = slices.Compact(s.Scope)
+	b, _ := json.Marshal(s) // a struct of ints and strings always encodes
+	return b
+}
+
+// DecodeSiteScope decodes what Encode returned.
+func DecodeSiteScope(b []byte) (SiteScope, error) {
+	var s SiteScope
+	if err := json.Unmarshal(b, &s); err != nil {
+		return SiteScope{}, err
+	}
+	return s, nil
+}
+
+// WidgetStore keeps the hashes of the widget bundles the service's
+// replicas have served (R22): a decision names the bundle that sent it,
+// and a page loaded before a deploy still sends the previous one.
+type WidgetStore interface {
+	// PutWidgetVersion notes that the bundle with hash is served, and
+	// keeps it for at least keep from now.
+	PutWidgetVersion(ctx context.Context, hash string, keep time.Duration) error
+	// WidgetVersion returns nil if a bundle with hash was served within
+	// its keep, ErrNotFound if not.
+	WidgetVersion(ctx context.Context, hash string) error
+}

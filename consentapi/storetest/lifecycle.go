@@ -255,3 +255,144 @@ func testConcurrent(t *testing.T, s store.Store) {
 		t.Errorf("history has %d records, want %d", len(recs), n+1)
 	}
 }
+
+func testSiteScope(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.SiteScope(ctx, site); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no scope yet: err=%v, want ErrNotFound", err)
+	}
+	first := store.SiteScope{Revision: 1, Scope: []string{"marketing", "analytics", "analytics|google"}, Scan: "shop@1"}
+	if ok, err := s.SwapSiteScope(ctx, site, &first, first); err != nil || ok {
+		t.Fatalf("swap from a scope never stored: %v, %v; want false", ok, err)
+	}
+	if ok, err := s.SwapSiteScope(ctx, site, nil, first); err != nil || !ok {
+		t.Fatalf("first swap: %v, %v; want true", ok, err)
+	}
+	if ok, err := s.SwapSiteScope(ctx, site, nil, first); err != nil || ok {
+		t.Fatalf("swap from none once one is stored: %v, %v; want false", ok, err)
+	}
+	got, err := s.SiteScope(ctx, site)
+	if err != nil || string(got.Encode()) != string(first.Encode()) {
+		t.Fatalf("scope=%s, %v; want %s", got.Encode(), err, first.Encode())
+	}
+	next := store.SiteScope{Revision: 2, Scope: []string{"analytics", "marketing|meta"}}
+	stale := store.SiteScope{Revision: 1, Scope: []string{"analytics"}}
+	if ok, err := s.SwapSiteScope(ctx, site, &stale, next); err != nil || ok {
+		t.Fatalf("swap from a stale scope: %v, %v; want false", ok, err)
+	}
+	// The stored scope as read back is what a caller swaps from.
+	if ok, err := s.SwapSiteScope(ctx, site, &got, next); err != nil || !ok {
+		t.Fatalf("swap from the scope read: %v, %v; want true", ok, err)
+	}
+	if got, err := s.SiteScope(ctx, site); err != nil || got.Revision != 2 || got.Scan != "" || len(got.Scope) != 2 {
+		t.Errorf("scope=%+v, %v; want %+v", got, err, next)
+	}
+	if _, err := s.SiteScope(ctx, "blog"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("scope of another site: err=%v, want ErrNotFound", err)
+	}
+	if rev, err := s.SiteRevision(ctx, site); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a scope set the revision: %d, %v", rev, err)
+	}
+}
+
+// testSiteScopeConcurrent swaps from the same scope in many goroutines at
+// once: exactly one wins, as replicas deciding on the same raise must.
+func testSiteScopeConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	from := store.SiteScope{Revision: 3, Scope: []string{"analytics"}}
+	if ok, err := s.SwapSiteScope(ctx, site, nil, from); err != nil || !ok {
+		t.Fatalf("first swap: %v, %v", ok, err)
+	}
+	const n = 20
+	var wg sync.WaitGroup
+	wins := make(chan bool, n)
+	for i := range n {
+		wg.Go(func() {
+			ok, err := s.SwapSiteScope(ctx, site, &from, store.SiteScope{Revision: 4, Scope: []string{"analytics", fmt.Sprintf("marketing|p%d", i)}})
+			if err != nil {
+				t.Error(err)
+			}
+			wins <- ok
+		})
+	}
+	wg.Wait()
+	close(wins)
+	won := 0
+	for ok := range wins {
+		if ok {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d swaps from the same scope succeeded, want 1", won)
+	}
+}
+
+func testWidgetVersions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.WidgetVersion(ctx, "0123456789abcdef"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown version: err=%v, want ErrNotFound", err)
+	}
+	if err := s.PutWidgetVersion(ctx, "0123456789abcdef", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutWidgetVersion(ctx, "fedcba9876543210", 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	// A shorter keep never cuts a longer one short.
+	if err := s.PutWidgetVersion(ctx, "0123456789abcdef", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"0123456789abcdef", "fedcba9876543210"} {
+		if err := s.WidgetVersion(ctx, h); err != nil {
+			t.Errorf("version %s: %v", h, err)
+		}
+	}
+	time.Sleep(2 * time.Second)
+	if err := s.WidgetVersion(ctx, "fedcba9876543210"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("version past its keep: err=%v, want ErrNotFound", err)
+	}
+	if err := s.WidgetVersion(ctx, "0123456789abcdef"); err != nil {
+		t.Errorf("version within its keep: %v", err)
+	}
+}
+
+// testBannerOutlivesShortKeep stores a banner for a second and a record
+// naming it for a year: once the second has passed, the banner is still
+// readable, because a released banner is kept as long as any record that
+// refers to it (R23).
+func testBannerOutlivesShortKeep(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	snap := []byte(`{"site":"shop","revision":2,"categories":[{"id":"analytics"}]}`)
+	if err := s.PutBanner(ctx, site, banner, snap, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	rec := mustRecord(t, s, decision(1, "", now)) // retention: a year
+	// A banner nobody answered goes with its keep: the store does expire
+	// banners, so what follows tests the record's hold on this one.
+	other := "fedcba9876543210fedcba9876543210"
+	if err := s.PutBanner(ctx, site, other, []byte(`{"site":"shop","revision":1}`), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if _, err := s.Banner(ctx, site, other); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a banner no record names, past its keep: err=%v, want ErrNotFound", err)
+	}
+	got, err := s.Banner(ctx, site, rec.Banner)
+	if err != nil || string(got) != string(snap) {
+		t.Fatalf("banner of a retained record, past its own keep: %s, %v; want %s", got, err, snap)
+	}
+	if recs := mustConsent(t, s, site, rec.ConsentID); len(recs) != 1 || recs[0].Banner != banner {
+		t.Fatalf("the record is gone: %+v", recs)
+	}
+	// Storing the same banner again with a short keep (every replica does
+	// on start) does not shorten it either.
+	if err := s.PutBanner(ctx, site, banner, snap, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := s.Banner(ctx, site, banner); err != nil {
+		t.Errorf("banner after a short re-put: %v", err)
+	}
+}

@@ -33,6 +33,10 @@ func Run(t *testing.T, open Open) {
 		{"Proofs", testProofs},
 		{"Banners", testBanners},
 		{"SiteRevision", testSiteRevision},
+		{"SiteScope", testSiteScope},
+		{"SiteScopeConcurrent", testSiteScopeConcurrent},
+		{"WidgetVersions", testWidgetVersions},
+		{"BannerOutlivesShortKeep", testBannerOutlivesShortKeep},
 		{"Expiry", testExpiry},
 		{"Concurrent", testConcurrent},
 	}
