@@ -50,8 +50,8 @@ func BenchmarkConsentCreate(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			body := fmt.Sprintf(`{"event_id":"bench-%016d","action":"custom","categories":{"necessary":true,"analytics":true,"marketing":false},"revision":1,"banner":%q,"language":"sv","widget_version":"bench"}`,
-				seq.Add(1), banner.Banner)
+			body := fmt.Sprintf(`{"event_id":"bench-%016d","action":"custom","categories":{"necessary":true,"analytics":true,"marketing":false},"revision":1,"banner":%q,"language":"sv","widget_version":%q}`,
+				seq.Add(1), banner.Banner, srv.WidgetVersion())
 			req := httptest.NewRequest("POST", "/v1/sites/shop/consents", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()

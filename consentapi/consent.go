@@ -30,6 +30,9 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkWidgetVersion(c.Request().Context(), req.WidgetVersion); err != nil {
+		return err
+	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	d := store.Decision{
 		Record: store.Record{

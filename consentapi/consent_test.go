@@ -81,7 +81,7 @@ func TestConsentLifecycle(t *testing.T) {
 	if len(export.Records) != 2 || export.Records[0].Action != store.Custom || export.Records[1].Action != store.Withdraw {
 		t.Fatalf("export records %+v", export.Records)
 	}
-	if r := export.Records[0]; r.UserAgent != "firefox" || r.WidgetVersion != "w-abc123" || r.Site != "shop" {
+	if r := export.Records[0]; r.UserAgent != "firefox" || r.WidgetVersion != e.srv.WidgetVersion() || r.Site != "shop" {
 		t.Errorf("record %+v: want user agent family firefox, widget version, site", r)
 	}
 	if strings.Contains(ex.Body.String(), "Mozilla") || strings.Contains(ex.Body.String(), "192.0.2") {

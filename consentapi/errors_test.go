@@ -60,6 +60,8 @@ func TestBadInput(t *testing.T) {
 		{"banner malformed", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"banner": "zz"})}, 400, "banner", ""},
 		{"language not of site", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"language": "de"})}, 400, "language", ""},
 		{"widget version missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"widget_version": nil})}, 400, "widget_version", ""},
+		{"widget version made up", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"widget_version": "loadtest"})}, 400, "widget_version", "not the hash of a widget bundle"},
+		{"widget version never served", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"widget_version": "0123456789abcdef"})}, 400, "widget_version", "not the hash of a widget bundle"},
 		{"impression bad revision", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":0,"language":"sv"}`}, 400, "revision", ""},
 		{"impression unknown field", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv","url":"/x"}`}, 400, "url", "unknown field"},
 		{"consent id not found", request{method: "GET", path: "/v1/sites/shop/consents/AAAAAAAAAAAAAAAAAAAAAA"}, 404, "", ""},

@@ -10,15 +10,17 @@ import (
 // FuzzDecision sends arbitrary bodies and content types to the decision
 // endpoint of a real server: whatever arrives, the answer is never a 5xx
 // and never a panic, errors are JSON, and a 201 answers with a consent id.
-// "BANNER" in a body is replaced by the site's real banner hash so that
-// valid decisions are reachable. Seeds: testdata/fuzz/FuzzDecision.
+// "BANNER" and "WIDGET" in a body are replaced by the site's real banner
+// hash and the served widget bundle's hash so that valid decisions are
+// reachable. Seeds: testdata/fuzz/FuzzDecision.
 func FuzzDecision(f *testing.F) {
 	e := newEnv(f)
 	b, _ := e.srv.Banner("shop")
-	f.Add([]byte(`{"event_id":"fuzz-seed-000000001","action":"custom","categories":{"necessary":true,"analytics":true,"marketing":false},"revision":1,"banner":"BANNER","language":"sv","widget_version":"w1"}`), "application/json")
+	f.Add([]byte(`{"event_id":"fuzz-seed-000000001","action":"custom","categories":{"necessary":true,"analytics":true,"marketing":false},"revision":1,"banner":"BANNER","language":"sv","widget_version":"WIDGET"}`), "application/json")
 	f.Add([]byte(`{"event_id":1}`), "application/json; charset=utf-8")
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
 		body = bytes.ReplaceAll(body, []byte("BANNER"), []byte(b.Banner))
+		body = bytes.ReplaceAll(body, []byte("WIDGET"), []byte(e.srv.WidgetVersion()))
 		req := httptest.NewRequest("POST", "/v1/sites/shop/consents", bytes.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
 		rec := httptest.NewRecorder()

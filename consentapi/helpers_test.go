@@ -107,7 +107,7 @@ func (e *env) decision(tb testing.TB, changes map[string]any) string {
 		"revision":       1,
 		"banner":         b.Banner,
 		"language":       "sv",
-		"widget_version": "w-abc123",
+		"widget_version": e.srv.WidgetVersion(),
 	}
 	for k, v := range changes {
 		if v == nil {

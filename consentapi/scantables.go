@@ -23,7 +23,15 @@ func (s *Server) Refresh(ctx context.Context, siteID string) error {
 	if !ok {
 		return fmt.Errorf("refresh: site %q: %w", siteID, store.ErrNotFound)
 	}
-	return s.loadBanner(ctx, si, si.state.Load().revision)
+	return s.loadBanner(ctx, si, si.state.Load().revision, false)
+}
+
+// latestScan is what the banner took from the site's latest scan.
+type latestScan struct {
+	id string // "" before any scan
+	// judged is the scope of the scan's rows as stored, which the scan
+	// results compared with the previous scan (scope.go).
+	judged []string
 }
 
 // addScanTables adds to the banner's cookie tables what the site's latest
@@ -32,21 +40,27 @@ func (s *Server) Refresh(ctx context.Context, siteID string) error {
 // the configuration writes stay as written; items of categories the site
 // does not have, and unclassified items, are left to the scan report's
 // alerts. A site without scans, or a store that cannot be read, leaves the
-// tables as configured.
-func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config) {
+// tables as configured; ok is false in the latter case, when the banner
+// may lack rows it has.
+func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config) (latest latestScan, ok bool) {
 	run, err := s.store.LatestScan(ctx, si.cfg.ID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && run.Report == nil {
-		return
+	if errors.Is(err, store.ErrNotFound) {
+		return latestScan{}, true
 	}
 	if err != nil {
 		s.logger.Warn("read latest scan for the banner", "site", si.cfg.ID, "err", err)
-		return
+		return latestScan{}, false
+	}
+	latest.id = run.ID
+	if run.Report == nil {
+		return latest, true
 	}
 	overrides, err := s.store.Overrides(ctx, si.cfg.ID)
 	if err != nil {
 		s.logger.Warn("read overrides for the banner", "site", si.cfg.ID, "err", err)
-		return
+		return latest, false
 	}
+	latest.judged = scanScope(run.Report)
 	rep := *run.Report
 	rep.Items = applyOverrides(rep.Items, overrides)
 	for _, t := range declaration.Tables(&rep) {
@@ -62,6 +76,7 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 			}
 		}
 	}
+	return latest, true
 }
 
 // declaredTables merges the cookie tables of the site's configuration into

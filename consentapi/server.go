@@ -62,8 +62,14 @@ type Server struct {
 	now     func() time.Time
 	sites   map[string]*site
 	metrics *metrics
+	// raises counts revisions raised because a banner widened what
+	// visitors consented to (scope.go): site, cause.
+	raises  *prometheus.CounterVec
 	limiter *limiter
 	widget  *widgetServer // crumb.js and the demo page (widget.go, demo.go)
+	// versions are the widget bundles whose decisions are accepted
+	// (widgetversion.go).
+	versions *widgetVersions
 	// idPrefix starts every request id of this process.
 	idPrefix string
 }
@@ -96,11 +102,20 @@ func NewServer(ctx context.Context, opts Options, st store.Store) (*Server, erro
 		logger: opts.Logger,
 		now:    opts.Now,
 		sites:  map[string]*site{},
+		raises: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crumb_banner_revision_raises_total",
+			Help: "Site revisions raised because the banner built widened what visitors consented to (new category or provider), by site and cause (config, overrides). Scans count theirs separately.",
+		}, []string{"site", "cause"}),
+	}
+	if err := opts.Registry.Register(s.raises); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
 	}
 	for i := range opts.Sites.Sites {
 		cfg := &opts.Sites.Sites[i]
 		si := newSite(cfg)
-		if err := s.loadBanner(ctx, si, cfg.Revision); err != nil {
+		s.raises.WithLabelValues(cfg.ID, "config")
+		s.raises.WithLabelValues(cfg.ID, "overrides")
+		if err := s.loadBanner(ctx, si, cfg.Revision, true); err != nil {
 			return nil, fmt.Errorf("site %s: %w", cfg.ID, err)
 		}
 		s.sites[cfg.ID] = si
@@ -113,6 +128,10 @@ func NewServer(ctx context.Context, opts Options, st store.Store) (*Server, erro
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	s.widget = w
+	s.versions = &widgetVersions{current: w.bundle.Hash, known: map[string]time.Time{}}
+	if err := s.noteWidgetVersion(ctx); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
 	m, err := newMetrics(opts.Registry, s)
 	if err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
@@ -149,8 +168,8 @@ func (s *Server) Banner(siteID string) (widget.Config, bool) {
 }
 
 // Run does the service's background work until ctx ends: it follows
-// revisions raised by other replicas, keeps current banners stored and
-// forgets idle rate-limit buckets.
+// revisions raised by other replicas, keeps current banners and this
+// process's widget version stored and forgets idle rate-limit buckets.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -168,6 +187,9 @@ func (s *Server) maintain(ctx context.Context) {
 	if s.limiter != nil {
 		s.limiter.sweep()
 	}
+	if err := s.noteWidgetVersion(ctx); err != nil {
+		s.logger.Error("renew the widget version", "err", err)
+	}
 	for id, si := range s.sites {
 		rev := si.state.Load().revision
 		if stored, err := s.store.SiteRevision(ctx, id); err == nil && stored > rev {
@@ -175,7 +197,7 @@ func (s *Server) maintain(ctx context.Context) {
 		}
 		// Reloading also re-stores the current snapshot, so a banner
 		// nobody answers for a whole retention period is not lost.
-		if err := s.loadBanner(ctx, si, rev); err != nil {
+		if err := s.loadBanner(ctx, si, rev, false); err != nil {
 			s.logger.Error("refresh banner", "site", id, "err", err)
 		}
 	}

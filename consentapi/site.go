@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/crumbhq/crumb/consentapi/siteconfig"
@@ -71,30 +72,82 @@ func BannerHash(cfg widget.Config) (hash string, snapshot []byte, err error) {
 }
 
 // loadBanner builds the site's banner at revision rev (the higher of rev
-// and any revision stored), stores its snapshot for at least the site's
-// retention and makes it current.
-func (s *Server) loadBanner(ctx context.Context, si *site, rev int) error {
-	stored, err := s.store.SiteRevision(ctx, si.cfg.ID)
+// and any revision stored), raising the revision when the banner widens
+// what the site's visitors consented to (scope.go), stores its snapshot
+// for at least the site's retention and makes it current. startup is true
+// when the banner is built from a configuration this process has just
+// loaded.
+func (s *Server) loadBanner(ctx context.Context, si *site, rev int, startup bool) error {
+	const tries = 5
+	for range tries {
+		done, err := s.tryLoadBanner(ctx, si, rev, startup)
+		if err != nil {
+			return fmt.Errorf("load banner: %w", err)
+		}
+		if done {
+			return nil
+		}
+	}
+	return fmt.Errorf("load banner: the site's scope changed %d times while building it", tries)
+}
+
+// tryLoadBanner is one attempt of loadBanner; false when another replica
+// changed the site's scope meanwhile.
+func (s *Server) tryLoadBanner(ctx context.Context, si *site, rev int, startup bool) (bool, error) {
+	id := si.cfg.ID
+	stored, err := s.store.SiteRevision(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return fmt.Errorf("load banner: %w", err)
-	case stored > rev:
-		rev = stored
+		return false, err
 	}
+	rev = max(rev, stored)
+	var base *store.SiteScope
+	switch sc, err := s.store.SiteScope(ctx, id); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return false, err
+	default:
+		base = &sc
+		if sc.Revision > stored {
+			// A replica stored the scope of a raise and stopped before
+			// raising the revision: finish it.
+			if _, err := s.store.RaiseSiteRevision(ctx, id, sc.Revision); err != nil {
+				return false, err
+			}
+			rev = max(rev, sc.Revision)
+		}
+	}
+	conf := si.cfg.Banner()
 	cfg := si.cfg.Banner()
-	s.addScanTables(ctx, si, &cfg)
+	latest, scanned := s.addScanTables(ctx, si, &cfg)
+	if scanned {
+		ch, retry, err := s.checkScope(ctx, si, rev, base, conf, cfg, latest, startup)
+		if err != nil || retry {
+			return false, err
+		}
+		if ch.raisedTo > 0 {
+			got, err := s.store.RaiseSiteRevision(ctx, id, ch.raisedTo)
+			if err != nil {
+				return false, err
+			}
+			s.raises.WithLabelValues(id, ch.cause).Inc()
+			s.logger.Info("the banner widens what visitors consented to; revision raised, visitors will be asked again",
+				"site", id, "revision", got, "from", rev, "cause", ch.cause, "new", strings.Join(ch.wider, ","))
+			rev = got
+		}
+	}
 	cfg.Revision = rev
 	hash, snapshot, err := BannerHash(cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := s.store.PutBanner(ctx, si.cfg.ID, hash, snapshot, si.cfg.Retention.Std()); err != nil {
-		return fmt.Errorf("load banner: %w", err)
+	if err := s.store.PutBanner(ctx, id, hash, snapshot, si.cfg.Retention.Std()); err != nil {
+		return false, err
 	}
 	cfg.Banner = hash
 	si.state.Store(&bannerState{revision: rev, banner: cfg, hash: hash})
-	return nil
+	return true, nil
 }
 
 // RaiseRevision makes rev the site's revision if it is higher than the
@@ -109,5 +162,5 @@ func (s *Server) RaiseRevision(ctx context.Context, siteID string, rev int) erro
 	if err != nil {
 		return fmt.Errorf("raise revision: %w", err)
 	}
-	return s.loadBanner(ctx, si, got)
+	return s.loadBanner(ctx, si, got, false)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/crumbhq/crumb/consentapi"
 	"github.com/crumbhq/crumb/consentapi/siteconfig"
+	"github.com/crumbhq/crumb/widget"
 )
 
 const exampleConfig = "../../configs/crumb.yaml"
@@ -108,11 +109,25 @@ func bannerHash(t *testing.T, site string) string {
 	return h
 }
 
+// builtWidget is the widget bundle crumb serve serves: the same embedded
+// sources, built the same way.
+var builtWidget = sync.OnceValues(widget.Build)
+
+// widgetVersion is the served bundle's hash, which decisions must name.
+func widgetVersion(t *testing.T) string {
+	t.Helper()
+	b, err := builtWidget()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Hash
+}
+
 // post sends a decision for the exempel site.
 func post(t *testing.T, client *http.Client, base, banner, eventID, consentID string) (*http.Response, map[string]any, error) {
 	body, _ := json.Marshal(map[string]any{
 		"event_id": eventID, "consent_id": consentID, "action": "custom", "revision": 1, "banner": banner,
-		"language": "sv", "widget_version": "e2e", "categories": map[string]bool{"necessary": true, "analytics": true, "marketing": false},
+		"language": "sv", "widget_version": widgetVersion(t), "categories": map[string]bool{"necessary": true, "analytics": true, "marketing": false},
 	})
 	req, _ := http.NewRequest("POST", base+"/v1/sites/exempel/consents", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -27,13 +27,15 @@ type generator struct {
 	prefix string
 }
 
-func newGenerator(base string, conns int, site string, banner widget.Config) *generator {
+// newGenerator sends decisions answering banner, from the widget bundle
+// with hash widgetVersion (the server accepts only bundles it serves).
+func newGenerator(base string, conns int, site string, banner widget.Config, widgetVersion string) *generator {
 	cats := make([]string, 0, len(banner.Categories))
 	for _, c := range banner.Categories {
 		cats = append(cats, strconv.Quote(c.ID)+":true")
 	}
-	body := fmt.Sprintf(`{"event_id":"%s","action":"accept_all","categories":{%s},"revision":%d,"banner":%q,"language":%q,"widget_version":"loadtest"}`,
-		strings.Repeat("x", 24), strings.Join(cats, ","), banner.Revision, banner.Banner, banner.Languages[0])
+	body := fmt.Sprintf(`{"event_id":"%s","action":"accept_all","categories":{%s},"revision":%d,"banner":%q,"language":%q,"widget_version":%q}`,
+		strings.Repeat("x", 24), strings.Join(cats, ","), banner.Revision, banner.Banner, banner.Languages[0], widgetVersion)
 	return &generator{
 		base:  base,
 		conns: conns,

@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	fmt.Fprintf(stdout, "crumb load test: %d connections, %v per endpoint in %d rounds, Redis %s appendonly yes at %s, GOMAXPROCS %d, %d CPUs\n",
 		o.conns, o.duration, o.rounds, version, redisURL, gomaxprocs(), numCPU())
-	gen := newGenerator(base, o.conns, o.site, banner)
+	gen := newGenerator(base, o.conns, o.site, banner, srv.WidgetVersion())
 	phases := []*phase{
 		{name: phaseHealthz, res: &result{name: "GET /healthz"}, do: gen.healthz},
 		{name: phaseDecisions, res: &result{name: "POST /v1/sites/" + o.site + "/consents"}, do: gen.decision},

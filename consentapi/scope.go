@@ -1,0 +1,192 @@
+package consentapi
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/crumbhq/crumb/consentapi/store"
+	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/declaration"
+	"github.com/crumbhq/crumb/widget"
+)
+
+// Versioning of what visitors consent to (R26). Every change to a banner,
+// wording included, gives it a new content hash (BannerHash), and each
+// record names the hash it answered, so every change is versioned and
+// provable. Only a change that widens what the banner asks consent for
+// raises the site's revision, which makes the widget ask every visitor
+// again: a new refusable category, or a new provider among the rows of a
+// refusable category. A change of texts, theme, purposes' wording or
+// cookie rows of providers already listed keeps the revision; so does a
+// removal (visitors consented to more than is now asked).
+//
+// What the banners served at the site's revision asked for is kept in the
+// store as the site's scope (store.SiteScope), shared by every replica.
+// Each time a replica builds the banner (start-up, Refresh after an
+// override or a scan, the minutely maintain) it compares the banner with
+// that scope, and raises the revision by one when the banner widens it,
+// with an atomic swap of the scope: replicas deciding from the same scope
+// at once raise once, the others read the new scope and find nothing new.
+//
+// Where a widening comes from decides who raises:
+//   - the site configuration: at start-up only, as the configuration only
+//     changes with a restart. A replica still running the previous
+//     configuration (a rolling deploy) adds its banner to the scope
+//     instead, so that the two do not raise in turn;
+//   - the site owner's overrides (PUT/DELETE /v1/admin/sites/{site}/overrides),
+//     which classify scanned rows into categories and providers: at once;
+//   - a new scan: never here. The scan results (consentapi/schedule)
+//     compare it with the previous scan and raise the revision themselves;
+//     their rule keeps a site's first scan from raising it.
+//
+// A site with raise_revision: false (scan settings, config or admin API)
+// keeps its revision: the widening is logged and its scope grows instead.
+// A site without a stored scope (its first start, or the first start of a
+// version before this one) stores its banner's scope without raising.
+
+// scopeOf returns what cfg asks consent for: the ids of its refusable
+// categories and "category|provider" for each provider of their rows.
+func scopeOf(cfg widget.Config) []string {
+	var out []string
+	for _, c := range cfg.Categories {
+		if c.Locked {
+			continue
+		}
+		out = append(out, c.ID)
+		for _, r := range c.Cookies {
+			if p := providerOf(r.Provider, r.Domain, r.Party); p != "" {
+				out = append(out, c.ID+"|"+p)
+			}
+		}
+	}
+	return normalScope(out)
+}
+
+// scanScope returns the scope the rows of a stored scan report add, as the
+// scan results judged them (without re-applying overrides).
+func scanScope(rep *scanner.Report) []string {
+	var out []string
+	for _, t := range declaration.Tables(rep) {
+		if t.Category == scanner.Necessary || t.Category == scanner.Unclassified || t.Category == "" {
+			continue
+		}
+		out = append(out, string(t.Category))
+		for _, r := range t.Rows {
+			if p := providerOf(r.Provider, r.Domain, string(r.Party)); p != "" {
+				out = append(out, string(t.Category)+"|"+p)
+			}
+		}
+	}
+	return normalScope(out)
+}
+
+// providerOf names the provider of a row, case-folded: its provider, else
+// the domain of a third-party row. A first-party row without a provider is
+// the site's own and adds none.
+func providerOf(provider, domain, party string) string {
+	if p := strings.TrimSpace(provider); p != "" {
+		return strings.ToLower(p)
+	}
+	if party == string(scanner.ThirdParty) {
+		return strings.ToLower(strings.TrimPrefix(domain, "."))
+	}
+	return ""
+}
+
+func normalScope(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// minus returns the members of a not in any of bs.
+func minus(a []string, bs ...[]string) []string {
+	var out []string
+	for _, x := range a {
+		in := false
+		for _, b := range bs {
+			if _, ok := slices.BinarySearch(b, x); ok {
+				in = true
+				break
+			}
+		}
+		if !in {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// scopeChange is what building a banner did to the site's scope.
+type scopeChange struct {
+	raisedTo int      // the revision raised to; 0 if not raised
+	wider    []string // what widened the scope
+	cause    string   // "config" or "overrides"
+}
+
+// checkScope compares the banner built at revision rev (cfg, from the
+// configuration's banner conf and the latest scan sc) with the site's
+// stored scope base (nil: none, else base.Revision <= rev), and stores
+// what changed. It returns the raise it decided on, if any (the caller
+// raises the revision), or retry=true when another replica changed the
+// scope meanwhile and the caller must build again.
+func (s *Server) checkScope(ctx context.Context, si *site, rev int, base *store.SiteScope, conf, cfg widget.Config, sc latestScan, startup bool) (ch scopeChange, retry bool, err error) {
+	id := si.cfg.ID
+	scope := scopeOf(cfg)
+	next := store.SiteScope{Revision: rev, Scope: scope, Scan: sc.id}
+	switch {
+	case base == nil:
+		// The site's first banner (or the first since scopes are kept):
+		// nothing to compare with.
+	case base.Revision < rev:
+		// Raised by a scan or an operator since: the revision starts a
+		// new scope, which is this banner's.
+	default:
+		had := normalScope(slices.Clone(base.Scope))
+		skip := [][]string{had}
+		if sc.id != base.Scan {
+			skip = append(skip, sc.judged) // the scan results' to judge
+		}
+		if !startup {
+			skip = append(skip, scopeOf(conf)) // another replica's configuration
+		}
+		ch.wider = minus(scope, skip...)
+		next.Scope = normalScope(append(had, scope...))
+		if len(ch.wider) > 0 {
+			ch.cause = "overrides"
+			if startup && len(minus(ch.wider, scopeOf(conf))) < len(ch.wider) {
+				ch.cause = "config"
+			}
+			if s.raiseAllowed(ctx, si) {
+				next.Revision, next.Scope = rev+1, scope
+				ch.raisedTo = rev + 1
+			} else {
+				s.logger.Warn("the banner widens what visitors consented to, but raise_revision is false: revision kept",
+					"site", id, "revision", rev, "cause", ch.cause, "new", strings.Join(ch.wider, ","))
+			}
+		}
+		if string(next.Encode()) == string(base.Encode()) {
+			return ch, false, nil
+		}
+	}
+	ok, err := s.store.SwapSiteScope(ctx, id, base, next)
+	if err != nil {
+		return scopeChange{}, false, fmt.Errorf("store scope: %w", err)
+	}
+	if !ok {
+		return scopeChange{}, true, nil
+	}
+	return ch, false, nil
+}
+
+// raiseAllowed reports whether the site's revision may be raised: its
+// raise_revision scan setting, as stored through the admin API or else
+// configured (default true).
+func (s *Server) raiseAllowed(ctx context.Context, si *site) bool {
+	site, _, err := s.scanSite(ctx, si)
+	if err != nil {
+		s.logger.Warn("read scan settings for raise_revision; using the configuration's", "site", si.cfg.ID, "err", err)
+	}
+	return site.ScanResults(nil).RaiseRevision
+}
