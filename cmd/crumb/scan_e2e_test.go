@@ -152,22 +152,30 @@ func TestScanE2E(t *testing.T) {
 		t.Errorf("second scan's diff = %+v; want marketing new", second.Diff)
 	}
 
-	hooks.mu.Lock()
-	var widening int
-	for _, ev := range hooks.events {
-		if ev.ID == second.ID+":scan.completed" && ev.Data.Scan.RevisionRaised {
-			widening++
+	// The scan is listed once stored; the worker then raises the revision,
+	// rebuilds the banner and sends the webhook: wait for those.
+	var events, widening int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		hooks.mu.Lock()
+		events, widening = len(hooks.events), 0
+		for _, ev := range hooks.events {
+			if ev.ID == second.ID+":scan.completed" && ev.Data.Scan.RevisionRaised {
+				widening++
+			}
+		}
+		hooks.mu.Unlock()
+		if events >= 2 || time.Now().After(deadline) {
+			break
 		}
 	}
-	if widening != 1 || len(hooks.events) != 2 {
-		t.Errorf("webhook events = %d, %d for the widening scan; want 2 in all, 1 for it", len(hooks.events), widening)
+	if widening != 1 || events != 2 {
+		t.Errorf("webhook events = %d, %d for the widening scan; want 2 in all, 1 for it", events, widening)
 	}
-	hooks.mu.Unlock()
 
 	// crumb.js inlines the banner config as a JavaScript string literal.
 	code, js := get(t, s.base+"/v1/sites/shop/crumb.js", "")
 	if code != 200 || !strings.Contains(js, `\"name\":\"_fbp\"`) || !strings.Contains(js, `\"revision\":2,`) {
-		t.Errorf("crumb.js: %d; want the _fbp row at revision 2", code)
+		t.Errorf("crumb.js: %d; want the _fbp row at revision 2\n%s", code, s.stderr)
 	}
 	if code, decl := get(t, s.base+"/v1/sites/shop/declaration?format=md&lang=en", ""); code != 200 || !strings.Contains(decl, "_fbp") {
 		t.Errorf("declaration: %d %s", code, decl)
