@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/jobqueue"
@@ -98,9 +99,10 @@ func (r *Results) store(ctx context.Context, job jobqueue.Job, rep *scanner.Repo
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return stored, fmt.Errorf("read scan: %w", err)
 	}
+	var overrides []store.Override
 	if r.Classify != nil {
-		overrides, err := r.Store.Overrides(ctx, job.Site)
-		if err != nil {
+		var err error
+		if overrides, err = r.Store.Overrides(ctx, job.Site); err != nil {
 			return store.ScanRun{}, fmt.Errorf("read overrides: %w", err)
 		}
 		if err := r.Classify(rep, overrides); err != nil {
@@ -113,6 +115,23 @@ func (r *Results) store(ctx context.Context, job jobqueue.Job, rep *scanner.Repo
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return store.ScanRun{}, fmt.Errorf("read previous scan: %w", err)
+	case prev.Report != nil && r.Classify != nil:
+		// Compare like with like: the previous scan with the overrides in
+		// force now. An override set since then already raised the
+		// revision when it was set, if it widened anything; seen as a
+		// change between the scans it would raise it a second time.
+		p := *prev.Report
+		p.Items = slices.Clone(p.Items)
+		for i := range p.Items {
+			if c := p.Items[i].Classification; c != nil {
+				cc := *c
+				p.Items[i].Classification = &cc
+			}
+		}
+		if err := r.Classify(&p, overrides); err != nil {
+			return store.ScanRun{}, fmt.Errorf("classify previous scan: %w", err)
+		}
+		prevReport = &p
 	default:
 		prevReport = prev.Report
 	}

@@ -172,6 +172,19 @@ func TestResults(t *testing.T) {
 	if err != nil || last.Unclassified != 0 || last.RevisionRaised {
 		t.Errorf("third scan = %+v, %v; want the override applied and no raise", last.Summary(), err)
 	}
+	// The owner moves zq_tag to a provider of its own. Setting the override
+	// raises the revision (the service does that when it is set); the next
+	// scan, compared with the previous one under the same overrides, must
+	// not raise it again.
+	if err := st.PutOverride(ctx, "shop", store.Override{Name: "zq_*", Category: scanner.Marketing, Provider: "Zq Ads", SetAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Done(ctx, job(3), shopReport(t0.Add(72*time.Hour), session, ga, fbp, mystery)); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := st.LatestScan(ctx, "shop"); err != nil || last.RevisionRaised || len(last.Diff.NewProviders) != 0 {
+		t.Errorf("scan after an override = %+v, diff %+v, %v; want no new provider and no raise", last.Summary(), last.Diff, err)
+	}
 	if list, _ := st.Scans(ctx, "shop"); len(list) != 2 {
 		t.Errorf("history holds %d scans, want the 2 kept", len(list))
 	}
@@ -182,7 +195,7 @@ func TestResults(t *testing.T) {
 	for _, ev := range recv.events {
 		byID[ev.ID]++
 	}
-	for n := range 3 {
+	for n := range 4 {
 		if id := job(n).ID + ":scan.completed"; byID[id] < 1 {
 			t.Errorf("no event for scan %d (%s); got %v", n, id, byID)
 		}
@@ -195,8 +208,8 @@ func TestResults(t *testing.T) {
 	if !second.Changed || second.Scan.Diff == nil || second.Scan.Revision != 4 || !second.Scan.RevisionRaised || second.Findings.Categories[scanner.Marketing] != 1 {
 		t.Errorf("event for the widening scan = %+v", second)
 	}
-	if len(changed) != 4 {
-		t.Errorf("Changed called %d times, want once per Done (4)", len(changed))
+	if len(changed) != 5 {
+		t.Errorf("Changed called %d times, want once per Done (5)", len(changed))
 	}
 	// A scan of a site no longer configured is dropped, not retried.
 	if err := res.Done(ctx, jobqueue.Job{ID: "gone@1", Site: "gone"}, shopReport(t0)); err != nil {

@@ -32,9 +32,11 @@ type Scan struct {
 	Modes []string `yaml:"modes"`
 	// Keep is how many scans are kept per site; default 10.
 	Keep int `yaml:"keep"`
-	// RaiseRevision raises the site's revision when a scan finds a new
-	// consent category or provider, so visitors are asked again (R26);
-	// default true.
+	// RaiseRevision raises the site's revision when the banner widens
+	// what visitors are asked to consent to, so they are asked again
+	// (R26): a scan, an override or a changed configuration that brings a
+	// new consent category or a new provider of non-necessary rows.
+	// Default true; false keeps the revision and logs a warning.
 	RaiseRevision *bool `yaml:"raise_revision"`
 	// Webhook is where crumb posts what each scan changed.
 	Webhook Webhook `yaml:"webhook"`
