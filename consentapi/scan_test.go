@@ -219,6 +219,33 @@ func TestDeclaration(t *testing.T) {
 	}
 }
 
+// TestBannerSharedRows: a first-party cookie written by a third party's
+// script is shown in the banner as read by its provider (R16).
+func TestBannerSharedRows(t *testing.T) {
+	e := newEnv(t)
+	fbp := scanItem("_fbp", scanner.Marketing, "Meta")
+	fbp.SetVia, fbp.SetBy = "script", "https://connect.facebook.net/en_US/fbevents.js"
+	own := scanItem("cart", scanner.Marketing, "Shop AB")
+	own.SetVia, own.SetBy = "script", "https://www.shop.example/app.js"
+	rep := &scanner.Report{SchemaVersion: scanner.SchemaVersion, Site: "https://shop.example/", SiteDomain: "shop.example", FinishedAt: time.Now(), Items: []scanner.Item{fbp, own}}
+	if _, _, err := e.store.PutScan(context.Background(), store.ScanRun{ID: "shop@1", Site: "shop", FinishedAt: rep.FinishedAt, Items: 2, Report: rep}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(context.Background(), "shop"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := e.srv.Banner("shop")
+	party := map[string]string{}
+	for _, c := range b.Categories {
+		for _, k := range c.Cookies {
+			party[k.Name] = k.Party
+		}
+	}
+	if party["_fbp"] != "shared" || party["cart"] != "first" {
+		t.Errorf("parties %v; want _fbp shared (Meta's script wrote it), cart first", party)
+	}
+}
+
 // TestDeclarationSiteCategory: a category the site defined is headed by
 // the name and description the site gave it, as in its banner.
 func TestDeclarationSiteCategory(t *testing.T) {

@@ -170,6 +170,9 @@ func cookieRow(r declaration.Row) widget.Cookie {
 		Name: r.Name, Pattern: r.Pattern || strings.Contains(r.Name, "*"), Provider: r.Provider,
 		Purpose: r.Purpose, Expiry: r.Expiry, Party: string(r.Party), Domain: r.Domain,
 	}
+	if r.SharedWith != "" {
+		c.Party = "shared" // a third party's script wrote it, and reads it
+	}
 	if r.Kind != scanner.Cookie {
 		c.Kind = string(r.Kind)
 	}

@@ -58,7 +58,7 @@ type Cookie struct {
 	Provider string            `json:"provider,omitempty"`
 	Purpose  map[string]string `json:"purpose,omitempty"` // by language
 	Expiry   map[string]string `json:"expiry,omitempty"`  // lifetime in words, by language: "1 år", "13 months", "session"
-	Party    string            `json:"party,omitempty"`   // "first" or "third"
+	Party    string            `json:"party,omitempty"`   // "first", "third" or "shared" (first party, read by the provider's script)
 	Domain   string            `json:"domain,omitempty"`
 	Kind     string            `json:"kind,omitempty"` // "cookie" (default), "localStorage", "sessionStorage"
 }

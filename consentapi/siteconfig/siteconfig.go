@@ -90,7 +90,7 @@ type Cookie struct {
 	Provider string            `yaml:"provider"`
 	Purpose  map[string]string `yaml:"purpose"` // by language, required for every site language
 	Expiry   map[string]string `yaml:"expiry"`  // by language, in words: "2 år", "2 years"
-	Party    string            `yaml:"party"`   // "first" or "third"
+	Party    string            `yaml:"party"`   // "first", "third" or "shared" (first party, read by the provider)
 	Domain   string            `yaml:"domain"`
 	Kind     string            `yaml:"kind"` // "cookie" (default), "localStorage" or "sessionStorage"
 }

@@ -270,8 +270,8 @@ func (c *checker) cookie(s *Site, f string, ck Cookie) {
 	}
 	c.byLanguage(s, f+".purpose", ck.Purpose)
 	c.byLanguage(s, f+".expiry", ck.Expiry)
-	if ck.Party != "" && ck.Party != "first" && ck.Party != "third" {
-		c.addf(f+".party", "%q: want first or third", ck.Party)
+	if ck.Party != "" && ck.Party != "first" && ck.Party != "third" && ck.Party != "shared" {
+		c.addf(f+".party", "%q: want first, third or shared (first party, read by the provider)", ck.Party)
 	}
 	switch ck.Kind {
 	case "", "cookie", "localStorage", "sessionStorage":

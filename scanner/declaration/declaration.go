@@ -9,8 +9,11 @@ package declaration
 import (
 	"cmp"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/crumbhq/crumb/scanner"
 )
@@ -41,6 +44,10 @@ type Row struct {
 	Purpose  map[string]string // by language
 	Expiry   map[string]string // lifetime in words, by language
 	Party    scanner.Party
+	// SharedWith is the registrable domain of a third party whose script
+	// wrote this first-party item, and so can read it (R16); "" when the
+	// site's own scripts or responses wrote it, or for third-party rows.
+	SharedWith string
 }
 
 // Tables groups the report's items by category into rows: necessary,
@@ -103,7 +110,30 @@ func row(it scanner.Item, r *scanner.Report) Row {
 	for _, lang := range Languages {
 		out.Expiry[lang] = itemLifetime(it, r.StartedAt, lang)
 	}
+	out.SharedWith = sharedWith(it, r.SiteDomain)
 	return out
+}
+
+// sharedWith returns the registrable domain of the third-party script
+// that wrote a first-party item, or "". A third party's script that
+// writes an item on the site's domain can read it too, and does: that is
+// how a first-party analytics or advertising cookie reaches its provider.
+func sharedWith(it scanner.Item, site string) string {
+	if it.Party != scanner.FirstParty || it.SetVia != "script" || site == "" {
+		return ""
+	}
+	u, err := url.Parse(it.SetBy)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == site || strings.HasSuffix(host, "."+site) {
+		return ""
+	}
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
 }
 
 // categoryOrder lists the categories present: built-ins first, the site's

@@ -102,6 +102,11 @@ func TestTables(t *testing.T) {
 	if n := len(tables[1].Rows); n != 3 {
 		t.Errorf("analytics rows: %d, want 3 (_ga once, _ga_ABC123XYZ, hjViewportId)", n)
 	}
+	// Written by Google's script: Google reads it. Written by the site's own
+	// script: nobody else does.
+	if ga.SharedWith != "googletagmanager.com" || tables[1].Rows[2].Name != "hjViewportId" || tables[1].Rows[2].SharedWith != "" {
+		t.Errorf("shared with: _ga %q, %s %q; want googletagmanager.com and none", ga.SharedWith, tables[1].Rows[2].Name, tables[1].Rows[2].SharedWith)
+	}
 	mystery := tables[4].Rows[0]
 	if mystery.Provider != "example.org" || mystery.Expiry["en"] != "2 days" {
 		t.Errorf("unclassified row: %+v (provider falls back to the domain, lifetime from the expiry)", mystery)

@@ -1,6 +1,10 @@
 package declaration
 
-import "github.com/crumbhq/crumb/scanner"
+import (
+	"fmt"
+
+	"github.com/crumbhq/crumb/scanner"
+)
 
 // texts holds the declaration's fixed wording by language.
 var texts = map[string]map[string]string{
@@ -17,6 +21,7 @@ var texts = map[string]map[string]string{
 		"no_purpose":     "Syftet är ännu inte fastställt.",
 		"first":          "Första part",
 		"third":          "Tredje part",
+		"shared":         "Första part, läses av %s",
 		"unknown":        "Okänd",
 		"cookie":         "Cookie",
 		"local":          "Lokal lagring",
@@ -45,6 +50,7 @@ var texts = map[string]map[string]string{
 		"no_purpose":     "Purpose not yet established.",
 		"first":          "First party",
 		"third":          "Third party",
+		"shared":         "First party, read by %s",
 		"unknown":        "Unknown",
 		"cookie":         "Cookie",
 		"local":          "Local storage",
@@ -74,9 +80,12 @@ func kindText(t map[string]string, k scanner.Kind) string {
 	return t["cookie"]
 }
 
-func partyText(t map[string]string, p scanner.Party) string {
+func partyText(t map[string]string, p scanner.Party, sharedWith string) string {
 	switch p {
 	case scanner.FirstParty:
+		if sharedWith != "" {
+			return fmt.Sprintf(t["shared"], sharedWith)
+		}
 		return t["first"]
 	case scanner.ThirdParty:
 		return t["third"]
