@@ -371,9 +371,16 @@ func scanSections(rep *scanner.Report) []scanSection {
 			secs = append(secs, scanSection{title, lines})
 		}
 	}
-	var hosts, errs, blocked []string
+	var early, hosts, errs, blocked []string
 	for _, h := range rep.ThirdPartyHosts {
-		hosts = append(hosts, fmt.Sprintf("%s (%d requests, %s)", h.Host, h.Requests, strings.Join(h.SeenIn, ", ")))
+		line := fmt.Sprintf("%s (%d requests, %s)", h.Host, h.Requests, strings.Join(h.SeenIn, ", "))
+		if t := h.Tracker; t != nil {
+			line += fmt.Sprintf(": %s tracker of %s", t.Category, t.Provider)
+		}
+		if classify.HostProblem(h) == classify.PreConsent {
+			early = append(early, fmt.Sprintf("%s, first on %s", line, h.FirstPage))
+		}
+		hosts = append(hosts, line)
 	}
 	for _, p := range rep.Pages {
 		if p.Error != "" {
@@ -383,6 +390,7 @@ func scanSections(rep *scanner.Report) []scanSection {
 	for _, b := range rep.BlockedCookies {
 		blocked = append(blocked, fmt.Sprintf("%s on %s from %s: %s", b.Name, b.Domain, b.SetBy, strings.Join(b.Reasons, ", ")))
 	}
+	add("Trackers contacted before consent (pre-consent findings)", early)
 	add("Third-party hosts", hosts)
 	add("Pages with errors", errs)
 	add("Cookies the browser refused", blocked)

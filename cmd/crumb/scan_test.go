@@ -131,7 +131,7 @@ func TestScanCommand(t *testing.T) {
 		if !strings.HasPrefix(lines[2], "PROBLEM") || !strings.HasPrefix(lines[3], "pre-consent") {
 			t.Errorf("table does not start with a pre-consent finding:\n%s", out)
 		}
-		for _, want := range []string{"_ga ", "Google Analytics", "IDE ", "after consent only", "Third-party hosts:", "Cookies the browser refused:", "test_cookie"} {
+		for _, want := range []string{"_ga ", "Google Analytics", "IDE ", "after consent only", "Trackers contacted before consent (pre-consent findings):", "analytics tracker of Google", "Third-party hosts:", "Cookies the browser refused:", "test_cookie"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("table lacks %q:\n%s", want, out)
 			}
