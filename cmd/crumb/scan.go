@@ -300,11 +300,18 @@ func itemRow(it scanner.Item) []string {
 		c = &scanner.Classification{}
 	}
 	consent := "after consent only"
-	if it.PreConsent() {
+	switch {
+	case it.PreConsent():
 		consent = "before consent"
+	case it.ReleasedBy != "":
+		consent = "after consent to " + string(it.ReleasedBy)
+	}
+	category := string(c.Category)
+	if c.Proposed != "" {
+		category += " (" + string(c.Proposed) + " proposed)"
 	}
 	return []string{string(classify.ProblemOf(it)), string(it.Kind), it.Name, it.Domain, string(it.Party),
-		lifetime(it), consent, string(c.Category), c.Provider, it.SetBy, c.Reason}
+		lifetime(it), consent, category, c.Provider, it.SetBy, c.Reason}
 }
 
 // lifetime says how long an item lasts, for a person.
@@ -402,7 +409,7 @@ func writeScanCSV(w io.Writer, rep *scanner.Report) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"problem", "kind", "name", "domain", "origin", "path", "party", "session", "expires", "lifetime_seconds",
 		"secure", "http_only", "same_site", "size", "set_via", "set_by", "first_page", "pages", "seen_in",
-		"category", "provider", "confidence", "source", "reason"})
+		"category", "provider", "confidence", "source", "reason", "proposed", "released_by"})
 	for _, it := range rep.Items {
 		c := it.Classification
 		if c == nil {
@@ -416,7 +423,7 @@ func writeScanCSV(w io.Writer, rep *scanner.Report) error {
 			strconv.FormatBool(it.Session), expires, strconv.FormatInt(int64(time.Duration(it.Lifetime)/time.Second), 10),
 			strconv.FormatBool(it.Secure), strconv.FormatBool(it.HTTPOnly), it.SameSite, strconv.Itoa(it.Size),
 			it.SetVia, it.SetBy, it.FirstPage, strings.Join(it.Pages, " "), strings.Join(it.SeenIn, " "),
-			string(c.Category), c.Provider, string(c.Confidence), string(c.Source), c.Reason})
+			string(c.Category), c.Provider, string(c.Confidence), string(c.Source), c.Reason, string(c.Proposed), string(it.ReleasedBy)})
 	}
 	cw.Flush()
 	return cw.Error()

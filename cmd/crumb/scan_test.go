@@ -187,3 +187,26 @@ func TestScanStartPageFails(t *testing.T) {
 		t.Fatalf("report %+v (%v)", rep.Pages, err)
 	}
 }
+
+// TestItemRow: the human formats say which category's consent released an
+// item and which category a weak rule only proposes.
+func TestItemRow(t *testing.T) {
+	tests := []struct {
+		name              string
+		it                scanner.Item
+		consent, category string
+	}{
+		{"before consent", scanner.Item{Name: "a", SeenIn: []string{scanner.ModeNone}, Classification: &scanner.Classification{Category: scanner.Analytics}}, "before consent", "analytics"},
+		{"after consent", scanner.Item{Name: "b", SeenIn: []string{scanner.ModeAcceptAll}, Classification: &scanner.Classification{Category: scanner.Marketing}}, "after consent only", "marketing"},
+		{"released", scanner.Item{Name: "c", SeenIn: []string{"grant:analytics"}, ReleasedBy: scanner.Analytics, Classification: &scanner.Classification{Category: scanner.Analytics}}, "after consent to analytics", "analytics"},
+		{"proposed", scanner.Item{Name: "d", SeenIn: []string{scanner.ModeNone}, Classification: &scanner.Classification{Category: scanner.Unclassified, Proposed: scanner.Necessary}}, "before consent", "unclassified (necessary proposed)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			row := itemRow(tt.it)
+			if row[6] != tt.consent || row[7] != tt.category {
+				t.Errorf("consent %q, category %q; want %q, %q", row[6], row[7], tt.consent, tt.category)
+			}
+		})
+	}
+}
