@@ -246,6 +246,24 @@ func TestBannerSharedRows(t *testing.T) {
 	}
 }
 
+// TestDeclarationSharedConfigRow: a configured row with party: shared is
+// declared as first party, read by its provider.
+func TestDeclarationSharedConfigRow(t *testing.T) {
+	e := newEnv(t, func(o *consentapi.Options) {
+		for i := range o.Sites.Sites {
+			s := &o.Sites.Sites[i]
+			if s.ID == "shop" {
+				s.Categories[1].Cookies[0].Party = "shared"
+				s.Categories[1].Cookies[0].Provider = "Google Analytics"
+			}
+		}
+	})
+	body := e.do(t, request{method: "GET", path: "/v1/sites/shop/declaration?format=md&lang=en"}).Body.String()
+	if !strings.Contains(body, "| `_ga` | Google Analytics |") || !strings.Contains(body, "First party, read by Google Analytics |") {
+		t.Errorf("declaration:\n%s\nwant _ga as first party, read by Google Analytics", body)
+	}
+}
+
 // TestDeclarationSiteCategory: a category the site defined is headed by
 // the name and description the site gave it, as in its banner.
 func TestDeclarationSiteCategory(t *testing.T) {

@@ -110,10 +110,17 @@ func declaredTables(cfg *siteconfig.Site, scanned []declaration.Table) []declara
 			if provider == "" {
 				provider = strings.TrimPrefix(ck.Domain, ".")
 			}
-			rows = append(rows, declaration.Row{
+			row := declaration.Row{
 				Name: ck.Name, Pattern: strings.Contains(ck.Name, "*"), Kind: kind, Domain: strings.TrimPrefix(ck.Domain, "."),
 				Provider: provider, Purpose: ck.Purpose, Expiry: ck.Expiry, Party: scanner.Party(ck.Party),
-			})
+			}
+			if ck.Party == "shared" && provider != "" {
+				// First party, read by the provider's script.
+				row.Party, row.SharedWith = scanner.FirstParty, provider
+			} else if ck.Party == "shared" {
+				row.Party = scanner.FirstParty
+			}
+			rows = append(rows, row)
 			configured = append(configured, widget.Cookie{Name: ck.Name, Pattern: strings.Contains(ck.Name, "*")})
 		}
 		for _, r := range out[i].Rows {
