@@ -126,9 +126,11 @@ func TestServeShutdownLosesNothing(t *testing.T) {
 }
 
 // TestServeUsage checks that bad invocations exit 2 with a message naming
-// the problem, and that a Redis without AOF is refused.
+// the problem, and that a Redis without AOF, or one that answers before it
+// fsyncs, is refused.
 func TestServeUsage(t *testing.T) {
 	noAOF := redistest.StartWith(t, redistest.Options{Args: []string{"--appendonly", "no"}})
+	everysec := redistest.StartWith(t, redistest.Options{Args: []string{"--appendfsync", "everysec"}})
 	bad := t.TempDir() + "/bad.yaml"
 	writeFileAtomic(bad, "sites:\n  - id: shop\n    name: Shop\n    origins: [ftp://x]\n    privacy_policy_url: /p\n")
 	tests := []struct {
@@ -147,6 +149,8 @@ func TestServeUsage(t *testing.T) {
 		{"invalid config", []string{"serve", "-config", bad}, nil, 2, `bad.yaml: site "shop": origins[0]`},
 		{"bad redis url", []string{"serve", "-config", exampleConfig, "-redis-url", "http://x"}, nil, 2, "redis url"},
 		{"redis without AOF", []string{"serve", "-config", exampleConfig, "-redis-url", noAOF.URL()}, nil, 1, "appendonly"},
+		{"bad redis fsync", []string{"serve", "-redis-fsync", "sometimes"}, nil, 2, `redis fsync "sometimes"`},
+		{"redis fsync everysec", []string{"serve", "-config", exampleConfig, "-redis-url", everysec.URL()}, nil, 1, `appendfsync is "everysec"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

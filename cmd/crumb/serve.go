@@ -35,6 +35,10 @@ Flags:
   -redis-url URL          Redis: redis://, rediss://, unix://, redis-sentinel://,
                           redis-cluster:// (CRUMB_REDIS_URL); empty uses the
                           embedded store in -data-dir
+  -redis-fsync POLICY     weakest appendfsync accepted on Redis: always (the
+                          default: nothing acknowledged is lost if Redis
+                          crashes) or everysec (a crash can lose about 2 s of
+                          acknowledged decisions) (CRUMB_REDIS_FSYNC)
   -data-dir DIR           embedded store directory (CRUMB_DATA_DIR; default ./crumb-data)
   -log-format FORMAT      text or json (CRUMB_LOG_FORMAT; default text)
   -log-level LEVEL        debug, info, warn or error (CRUMB_LOG_LEVEL; default info)
@@ -63,6 +67,7 @@ Environment only (secrets stay out of the process list):
 // serveConfig is the process configuration of crumb serve.
 type serveConfig struct {
 	addr, addrFile, config, redisURL, dataDir string
+	redisFsync                                redisstore.Fsync
 	trustedProxies                            string
 	log                                       logSettings
 	rateLimit                                 float64
@@ -80,6 +85,8 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	fs.str(&c.addrFile, "addr-file", "CRUMB_ADDR_FILE", "")
 	fs.str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
 	fs.str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
+	var fsync string
+	fs.str(&fsync, "redis-fsync", "CRUMB_REDIS_FSYNC", string(redisstore.FsyncAlways))
 	fs.str(&c.dataDir, "data-dir", "CRUMB_DATA_DIR", "./crumb-data")
 	c.log.register(fs)
 	fs.str(&c.trustedProxies, "trusted-proxies", "CRUMB_TRUSTED_PROXIES", "")
@@ -93,6 +100,9 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	}
 	c.adminToken, c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN"), e.getenv("CRUMB_METRICS_TOKEN")
 	problems = append(problems, c.log.check()...)
+	if c.redisFsync, err = redisstore.ParseFsync(fsync); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if _, err := parseCIDRs(c.trustedProxies); err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -186,7 +196,7 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 		if err != nil {
 			return nil, "", usagef("serve: %v", err)
 		}
-		st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger})
+		st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger, Fsync: c.redisFsync})
 		if err != nil {
 			client.Close()
 			return nil, "", fmt.Errorf("serve: open redis store: %w", err)

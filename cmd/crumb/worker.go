@@ -142,7 +142,9 @@ func runWorker(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return usagef("worker: %v", err)
 	}
-	st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger})
+	// A worker records scan results, not decisions: it does not need
+	// appendfsync always, which crumb serve checks on the same Redis.
+	st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger, Fsync: redisstore.FsyncEverysec})
 	if err != nil {
 		client.Close()
 		return fmt.Errorf("worker: open redis store: %w", err)

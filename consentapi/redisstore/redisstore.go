@@ -3,8 +3,9 @@
 // Cluster, chosen by the URL given to Dial. Each decision is one Lua script
 // (EVALSHA) that is idempotent by event id; concurrent decisions are
 // coalesced into one pipelined round trip (group commit). keys.go documents
-// the key schema. New refuses a server without append-only persistence: an
-// RDB snapshot alone loses the last minutes of proofs on a crash.
+// the key schema. New refuses a server without append-only persistence (an
+// RDB snapshot alone loses the last minutes of proofs on a crash) and, by
+// default, one that does not fsync the AOF before it answers.
 package redisstore
 
 import (
@@ -25,6 +26,34 @@ var _ store.Store = (*Store)(nil)
 // ErrNoAOF is returned by New when a master has appendonly off.
 var ErrNoAOF = errors.New("redis persistence: appendonly is off; crumb needs AOF (appendonly yes) so that acknowledged proofs survive a crash")
 
+// ErrWeakFsync is returned by New when a master's appendfsync policy is
+// weaker than Options.Fsync asks for, or cannot be read.
+var ErrWeakFsync = errors.New("redis persistence: fsync policy refused")
+
+// Fsync is the weakest appendfsync policy New accepts.
+type Fsync string
+
+const (
+	// FsyncAlways: Redis writes and fsyncs the AOF before it sends a
+	// reply, so every acknowledged decision survives a crash of Redis or
+	// of its machine. The default.
+	FsyncAlways Fsync = "always"
+	// FsyncEverysec also accepts appendfsync everysec, Redis's default:
+	// while a background fsync is slow Redis holds back writing the AOF
+	// for up to 2 s but answers anyway, so a crash of Redis (not only of
+	// its machine) can lose about 2 s of acknowledged decisions.
+	FsyncEverysec Fsync = "everysec"
+)
+
+// ParseFsync reads "always" or "everysec".
+func ParseFsync(s string) (Fsync, error) {
+	switch f := Fsync(s); f {
+	case FsyncAlways, FsyncEverysec:
+		return f, nil
+	}
+	return "", fmt.Errorf("redis fsync %q: want always or everysec", s)
+}
+
 // Options tune a Store. The zero value is ready for production.
 type Options struct {
 	// OpTimeout bounds each store operation, including waiting for a
@@ -35,7 +64,10 @@ type Options struct {
 	Committers int
 	// MaxBatch bounds the decisions in one pipeline; default 256.
 	MaxBatch int
-	Logger   *slog.Logger
+	// Fsync is the weakest appendfsync policy accepted on a master;
+	// default FsyncAlways.
+	Fsync  Fsync
+	Logger *slog.Logger
 }
 
 // Store is a store.Store on Redis.
@@ -65,7 +97,10 @@ func New(ctx context.Context, c redis.UniversalClient, opts Options) (*Store, er
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if err := CheckPersistence(ctx, c); err != nil {
+	if opts.Fsync == "" {
+		opts.Fsync = FsyncAlways
+	}
+	if err := CheckPersistence(ctx, c, opts.Fsync); err != nil {
 		return nil, err
 	}
 	for _, sc := range scripts {
@@ -91,8 +126,11 @@ func loadScript(ctx context.Context, c redis.UniversalClient, sc *redis.Script) 
 }
 
 // CheckPersistence returns ErrNoAOF unless INFO persistence reports
-// aof_enabled:1 on every master.
-func CheckPersistence(ctx context.Context, c redis.UniversalClient) error {
+// aof_enabled:1 on every master, and ErrWeakFsync unless every master's
+// appendfsync is at least as strong as want. With want FsyncEverysec a
+// server that refuses CONFIG GET (a managed Redis, an ACL) passes on its
+// AOF alone; FsyncAlways must see the policy.
+func CheckPersistence(ctx context.Context, c redis.UniversalClient, want Fsync) error {
 	check := func(ctx context.Context, m redis.Cmdable) error {
 		info, err := m.Info(ctx, "persistence").Result()
 		if err != nil {
@@ -101,7 +139,23 @@ func CheckPersistence(ctx context.Context, c redis.UniversalClient) error {
 		if !strings.Contains(info, "aof_enabled:1") {
 			return ErrNoAOF
 		}
-		return nil
+		cfg, err := m.ConfigGet(ctx, "appendfsync").Result()
+		var refused redis.Error
+		if err != nil && !errors.As(err, &refused) {
+			return fmt.Errorf("redis persistence: %w", unavailable(err))
+		}
+		switch policy := cfg["appendfsync"]; {
+		case err != nil && want == FsyncAlways:
+			return fmt.Errorf("%w: cannot read appendfsync (CONFIG GET: %v); crumb needs appendfsync always, or -redis-fsync everysec to accept losing about 2 s of acknowledged decisions if Redis crashes", ErrWeakFsync, err)
+		case err != nil:
+			return nil
+		case policy == string(FsyncAlways), policy == string(FsyncEverysec) && want == FsyncEverysec:
+			return nil
+		case want == FsyncAlways:
+			return fmt.Errorf("%w: appendfsync is %q; crumb needs appendfsync always so that no acknowledged decision is lost if Redis crashes, or -redis-fsync everysec to accept losing about 2 s of them", ErrWeakFsync, policy)
+		default:
+			return fmt.Errorf("%w: appendfsync is %q; crumb needs always or everysec", ErrWeakFsync, policy)
+		}
 	}
 	if cc, ok := c.(*redis.ClusterClient); ok {
 		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return check(ctx, m) })

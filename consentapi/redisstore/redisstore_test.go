@@ -46,3 +46,46 @@ func TestRefusesWithoutAOF(t *testing.T) {
 		t.Fatalf("err=%v, want ErrNoAOF", err)
 	}
 }
+
+// TestFsyncPolicy checks which appendfsync policies New accepts: always by
+// default, everysec only when asked, and a server that hides its policy
+// only when everysec is acceptable.
+func TestFsyncPolicy(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		fsync   redisstore.Fsync
+		refused bool
+	}{
+		{"always", []string{"--appendfsync", "always"}, "", false},
+		{"everysec by default", []string{"--appendfsync", "everysec"}, "", true},
+		{"everysec when accepted", []string{"--appendfsync", "everysec"}, redisstore.FsyncEverysec, false},
+		{"no", []string{"--appendfsync", "no"}, redisstore.FsyncEverysec, true},
+		{"CONFIG hidden, always wanted", []string{"--rename-command", "CONFIG", ""}, redisstore.FsyncAlways, true},
+		{"CONFIG hidden, everysec accepted", []string{"--rename-command", "CONFIG", ""}, redisstore.FsyncEverysec, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := redistest.StartWith(t, redistest.Options{Args: tt.args})
+			c, err := redisstore.Dial(srv.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := redisstore.New(context.Background(), c, redisstore.Options{Fsync: tt.fsync})
+			if tt.refused {
+				if !errors.Is(err, redisstore.ErrWeakFsync) {
+					t.Fatalf("err=%v, want ErrWeakFsync", err)
+				}
+				c.Close()
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		})
+	}
+	if _, err := redisstore.ParseFsync("no"); err == nil {
+		t.Error(`ParseFsync("no") succeeded; want an error`)
+	}
+}

@@ -101,7 +101,7 @@ func (c *Cluster) startNode(i, port int) error {
 	cmd := exec.Command("redis-server",
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
-		"--appendonly", "yes", "--save", "", "--dir", dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", dir,
 		"--logfile", filepath.Join(dir, "redis.log"), "--daemonize", "no")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -1,5 +1,6 @@
 // Package redistest runs real redis-server processes for tests and load
-// programs: a server with append-only persistence on a unix socket (or a
+// programs: a server with append-only persistence, fsynced before each
+// reply, on a unix socket (or a
 // loopback port) in a temporary directory, which a test can kill and
 // restart on the same address with the same data.
 package redistest
@@ -27,7 +28,8 @@ type Options struct {
 	// that Close removes.
 	Dir string
 	// Args are extra redis-server arguments, e.g. "--appendonly", "no";
-	// they come after the defaults (--appendonly yes) and override them.
+	// they come after the defaults (--appendonly yes --appendfsync always,
+	// what crumb serve asks for) and override them.
 	Args []string
 }
 
@@ -43,7 +45,8 @@ type Server struct {
 	exited  chan struct{}
 }
 
-// Start launches a redis-server with appendonly yes on a unix socket in a
+// Start launches a redis-server with appendonly yes and appendfsync always
+// on a unix socket in a
 // temporary directory and stops it when the test ends. It fails the test
 // (never skips) when redis-server is not installed.
 func Start(tb testing.TB) *Server {
@@ -118,7 +121,7 @@ func (s *Server) Restart() error {
 		return errors.New("redis-server is already running")
 	}
 	args := []string{
-		"--appendonly", "yes", "--save", "", "--dir", s.dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", s.dir,
 		"--logfile", filepath.Join(s.dir, "redis.log"), "--daemonize", "no",
 	}
 	if s.network == "unix" {
