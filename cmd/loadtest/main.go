@@ -1,5 +1,6 @@
 // Command loadtest measures the consent service under load on loopback:
-// it starts a real redis-server with appendonly yes (or uses -redis-url),
+// it starts a real redis-server with appendonly yes and appendfsync always
+// (or -redis-fsync everysec; or uses -redis-url),
 // starts the real server in-process on it, and drives N keep-alive
 // connections in alternating phases, on the same server, at
 //
@@ -62,6 +63,7 @@ type options struct {
 	committers   int
 	maxBatch     int
 	profilePhase string
+	fsync        string
 }
 
 // Phase names, as -cpuprofile-phase takes them.
@@ -79,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "total time per endpoint, split over the rounds")
 	fs.IntVar(&o.rounds, "rounds", 2, "alternations healthz/decisions/crumb.js (evens out drift)")
 	fs.StringVar(&o.redisURL, "redis-url", "", "use this Redis (with appendonly yes) instead of starting one")
+	fs.StringVar(&o.fsync, "redis-fsync", "always", "appendfsync of the Redis it starts, and the weakest the store accepts: always or everysec")
 	fs.StringVar(&o.config, "config", "configs/crumb.yaml", "site configuration")
 	fs.StringVar(&o.site, "site", "exempel", "site to post decisions to and fetch crumb.js of")
 	fs.StringVar(&o.profilePhase, "cpuprofile-phase", phaseDecisions, "phase -cpuprofile covers: decisions, healthz or crumbjs")
@@ -94,13 +97,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.committers < 0 || o.maxBatch < 0 {
 		return errors.New("-committers and -max-batch must not be negative")
 	}
+	fsync, err := redisstore.ParseFsync(o.fsync)
+	if err != nil {
+		return err
+	}
 	if !slices.Contains([]string{phaseHealthz, phaseDecisions, phaseCrumbJS}, o.profilePhase) {
 		return fmt.Errorf("-cpuprofile-phase %q: want decisions, healthz or crumbjs", o.profilePhase)
 	}
 
 	redisURL, version := o.redisURL, ""
 	if redisURL == "" {
-		rs, err := redistest.Launch(redistest.Options{TCP: true})
+		rs, err := redistest.Launch(redistest.Options{TCP: true, Args: []string{"--appendfsync", string(fsync)}})
 		if err != nil {
 			return err
 		}
@@ -114,7 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if info, err := client.Info(ctx, "server").Result(); err == nil {
 		version = field(info, "redis_version")
 	}
-	st, err := redisstore.New(ctx, client, redisstore.Options{Committers: o.committers, MaxBatch: o.maxBatch})
+	policy := client.ConfigGet(ctx, "appendfsync").Val()["appendfsync"]
+	st, err := redisstore.New(ctx, client, redisstore.Options{Committers: o.committers, MaxBatch: o.maxBatch, Fsync: fsync})
 	if err != nil {
 		return err
 	}
@@ -145,8 +153,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer hs.Close()
 	base := "http://" + ln.Addr().String()
 
-	fmt.Fprintf(stdout, "crumb load test: %d connections, %v per endpoint in %d rounds, Redis %s appendonly yes at %s, GOMAXPROCS %d, %d CPUs\n",
-		o.conns, o.duration, o.rounds, version, redisURL, gomaxprocs(), numCPU())
+	fmt.Fprintf(stdout, "crumb load test: %d connections, %v per endpoint in %d rounds, Redis %s appendonly yes appendfsync %s at %s, GOMAXPROCS %d, %d CPUs\n",
+		o.conns, o.duration, o.rounds, version, policy, redisURL, gomaxprocs(), numCPU())
 	gen := newGenerator(base, o.conns, o.site, banner, srv.WidgetVersion())
 	phases := []*phase{
 		{name: phaseHealthz, res: &result{name: "GET /healthz"}, do: gen.healthz},
