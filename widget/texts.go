@@ -28,7 +28,7 @@ func TextKeys(key string) bool {
 var defaultTexts = map[string]map[string]string{
 	"sv": {
 		"title":                   "Vi använder kakor",
-		"body":                    "Vi använder nödvändiga kakor för att webbplatsen ska fungera. Andra kakor använder vi bara om du godkänner dem. Du kan godkänna alla, avvisa alla eller välja själv under Inställningar.",
+		"body":                    "Vi använder nödvändiga kakor för att webbplatsen ska fungera och andra kakor bara om du godkänner dem. Godkänn alla, avvisa alla eller välj under Inställningar.",
 		"withdraw":                "Du kan när som helst ändra eller återkalla ditt samtycke via kakikonen {corner}.",
 		"corner_left":             "längst ned till vänster på sidan",
 		"corner_right":            "längst ned till höger på sidan",

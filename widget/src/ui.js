@@ -61,8 +61,10 @@ export function showBanner() {
       h('h2', { id: 'ct' }, t('title')),
       h('p', { id: 'cd' }, t('body')),
       gpcNote(),
-      h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
+      // How to withdraw comes before the list, so that small screens show
+      // it without scrolling the text (R10).
       h('p', {}, t('withdraw', { corner: t(right() ? 'corner_right' : 'corner_left') })),
+      h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
       h('p', { class: 'm' }, t('controller', { name: cfg.name }), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
     ),
     h('div', { class: 'bs' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), settings),
