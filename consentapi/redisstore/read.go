@@ -170,6 +170,7 @@ func (s *Store) Erase(ctx context.Context, site, consentID string) error {
 			return fmt.Errorf("erase: %w", unavailable(err))
 		}
 		if n >= 0 {
+			s.erased.Store(true)
 			return nil
 		}
 	}

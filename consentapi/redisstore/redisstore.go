@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/store"
@@ -66,8 +67,12 @@ type Options struct {
 	MaxBatch int
 	// Fsync is the weakest appendfsync policy accepted on a master;
 	// default FsyncAlways.
-	Fsync  Fsync
-	Logger *slog.Logger
+	Fsync Fsync
+	// RewriteAfterErase bounds how long erased data stays in the AOF: at
+	// most this long after an erasure the store asks every master for
+	// BGREWRITEAOF (R39). Default 1h; negative turns it off.
+	RewriteAfterErase time.Duration
+	Logger            *slog.Logger
 }
 
 // Store is a store.Store on Redis.
@@ -78,6 +83,8 @@ type Store struct {
 	queue  chan *pending
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
+	erased atomic.Bool   // an erasure since the last AOF rewrite was asked for
+	stop   chan struct{} // closed by Close: ends the rewrite loop
 	wg     sync.WaitGroup
 }
 
@@ -100,6 +107,9 @@ func New(ctx context.Context, c redis.UniversalClient, opts Options) (*Store, er
 	if opts.Fsync == "" {
 		opts.Fsync = FsyncAlways
 	}
+	if opts.RewriteAfterErase == 0 {
+		opts.RewriteAfterErase = time.Hour
+	}
 	if err := CheckPersistence(ctx, c, opts.Fsync); err != nil {
 		return nil, err
 	}
@@ -108,9 +118,12 @@ func New(ctx context.Context, c redis.UniversalClient, opts Options) (*Store, er
 			return nil, fmt.Errorf("load scripts: %w", unavailable(err))
 		}
 	}
-	s := &Store{c: c, opts: opts, logger: opts.Logger, queue: make(chan *pending, 4096)}
+	s := &Store{c: c, opts: opts, logger: opts.Logger, queue: make(chan *pending, 4096), stop: make(chan struct{})}
 	for range opts.Committers {
 		s.wg.Go(s.commitLoop)
+	}
+	if opts.RewriteAfterErase > 0 {
+		s.wg.Go(s.rewriteLoop)
 	}
 	return s, nil
 }
@@ -183,6 +196,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	close(s.queue)
+	close(s.stop)
 	s.mu.Unlock()
 	s.wg.Wait()
 	return s.c.Close()

@@ -1,9 +1,14 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/crumbhq/crumb/consentapi/redisstore"
 	"github.com/crumbhq/crumb/consentapi/redistest"
@@ -87,5 +92,77 @@ func TestFsyncPolicy(t *testing.T) {
 	}
 	if _, err := redisstore.ParseFsync("no"); err == nil {
 		t.Error(`ParseFsync("no") succeeded; want an error`)
+	}
+}
+
+// TestEraseRewritesAOF checks that an erased consent leaves the AOF files
+// too, by the rewrite the store asks for after an erasure (R39), while
+// another visitor's records stay.
+func TestEraseRewritesAOF(t *testing.T) {
+	ctx := context.Background()
+	// Uncompressed RDB strings, so that the AOF's RDB base shows every id.
+	srv := redistest.StartWith(t, redistest.Options{Args: []string{"--rdbcompression", "no"}})
+	c, err := redisstore.Dial(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := redisstore.New(ctx, c, redisstore.Options{RewriteAfterErase: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutBanner(ctx, "shop", "b1", []byte("{}"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	rec := func(ev, consent string) store.Record {
+		r, _, err := s.Record(ctx, store.Decision{
+			Record:       store.Record{EventID: ev, ConsentID: consent, Site: "shop", RecordedAt: time.Now().UTC(), Action: store.AcceptAll, Banner: "b1", Categories: map[string]bool{"necessary": true}},
+			NewConsentID: "consent-of-" + ev, Retention: 24 * time.Hour,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a := rec("visitor-a-event-1", "")
+	rec("visitor-a-event-2", a.ConsentID)
+	b := rec("visitor-b-event-1", "")
+	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	aof := func() []byte {
+		var all []byte
+		files, _ := filepath.Glob(filepath.Join(srv.Dir(), "appendonlydir", "*"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil && !errors.Is(err, os.ErrNotExist) { // a rewrite may remove it meanwhile
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		return all
+	}
+	if !bytes.Contains(aof(), []byte("visitor-a-event-1")) {
+		t.Fatal("right after the erasure the AOF holds no trace of it: this test cannot see residue")
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		info := c.Info(ctx, "persistence").Val()
+		if strings.Contains(info, "aof_rewrite_in_progress:0") && !strings.Contains(info, "aof_rewrites:0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no AOF rewrite within 20s of the erasure:\n%s", info)
+		}
+	}
+	files := aof()
+	for _, gone := range []string{a.ConsentID, "visitor-a-event-1", "visitor-a-event-2"} {
+		if bytes.Contains(files, []byte(gone)) {
+			t.Errorf("after the rewrite the AOF still holds %q", gone)
+		}
+	}
+	for _, kept := range []string{b.ConsentID, "visitor-b-event-1"} {
+		if !bytes.Contains(files, []byte(kept)) {
+			t.Errorf("after the rewrite the AOF lost %q, which was not erased", kept)
+		}
 	}
 }
