@@ -17,7 +17,7 @@ func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, boo
 		out     store.Record
 		created bool
 	)
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.batch(func(tx *bolt.Tx) error {
 		// Batch may run this more than once: set the results afresh.
 		out, created = store.Record{}, false
 		now := s.now()
@@ -146,7 +146,7 @@ func (s *Store) history(tx *bolt.Tx, site, id string, now time.Time) ([]*storedR
 // Consent implements store.ConsentStore.
 func (s *Store) Consent(ctx context.Context, site, consentID string) ([]store.Record, error) {
 	var out []store.Record
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		recs, err := s.history(tx, site, consentID, s.now())
 		for _, r := range recs {
 			out = append(out, r.Record)
@@ -161,7 +161,7 @@ func (s *Store) Consent(ctx context.Context, site, consentID string) ([]store.Re
 
 // Erase implements store.ConsentStore.
 func (s *Store) Erase(ctx context.Context, site, consentID string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		recs, err := s.history(tx, site, consentID, s.now())
 		if err != nil {
 			return err
@@ -191,6 +191,7 @@ func (s *Store) Erase(ctx context.Context, site, consentID string) error {
 	if err != nil {
 		return wrap("erase", err)
 	}
+	s.erased.Store(true)
 	return nil
 }
 

@@ -4,7 +4,8 @@
 // one transaction (bbolt's Batch). Expired records, banners and counters are
 // deleted by a background sweep that runs inside the process, so retention
 // needs no cron job; reads never return anything past its expiry even
-// before the sweep has run.
+// before the sweep has run. bbolt leaves deleted data on its free pages,
+// so after an erasure the file is compacted into a fresh copy (compact.go).
 package localstore
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/store"
@@ -53,12 +55,20 @@ type Options struct {
 	SweepInterval time.Duration    // default 1 minute
 	// NoSync skips fsync; only for tests and fuzzing, never for proofs.
 	NoSync bool
-	Logger *slog.Logger // default slog.Default()
+	// CompactAfterErase bounds how long erased data stays on the file's
+	// free pages: at most this long after an erasure the file is
+	// rewritten without them (R39). Default 1h; negative turns it off.
+	CompactAfterErase time.Duration
+	Logger            *slog.Logger // default slog.Default()
 }
 
 // Store is a store.Store in one bbolt file.
 type Store struct {
+	path   string
+	noSync bool
+	mu     sync.RWMutex // held for writing only while Compact swaps db
 	db     *bolt.DB
+	erased atomic.Bool // an erasure since the last compaction
 	now    func() time.Time
 	logger *slog.Logger
 	stop   chan struct{}
@@ -68,13 +78,10 @@ type Store struct {
 
 // Open opens or creates the database file at path and starts its sweep.
 func Open(path string, opts Options) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: opts.NoSync})
+	db, err := openDB(path, opts.NoSync)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	// Batches of concurrent decisions commit together; a small delay
-	// collects more of them per fsync.
-	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bRecords, bConsents, bHeads, bLog, bAggs, bBanners, bSites, bWidgets, bExpiry} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -87,7 +94,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create buckets: %w", err)
 	}
-	s := &Store{db: db, now: opts.Now, logger: opts.Logger, stop: make(chan struct{})}
+	s := &Store{path: path, noSync: opts.NoSync, db: db, now: opts.Now, logger: opts.Logger, stop: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -100,12 +107,49 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.done.Add(1)
 	go s.sweepLoop(interval)
+	if opts.CompactAfterErase == 0 {
+		opts.CompactAfterErase = time.Hour
+	}
+	if opts.CompactAfterErase > 0 {
+		s.done.Go(func() { s.compactLoop(opts.CompactAfterErase) })
+	}
 	return s, nil
+}
+
+func openDB(path string, noSync bool) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: noSync})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// Batches of concurrent decisions commit together; a small delay
+	// collects more of them per fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	return db, nil
+}
+
+// view, update and batch run fn as bolt's View, Update and Batch do, on
+// the current file.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.View(fn)
+}
+
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Update(fn)
+}
+
+func (s *Store) batch(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Batch(fn)
 }
 
 // Ping reports whether the database is open.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.View(func(*bolt.Tx) error { return nil }); err != nil {
+	if err := s.view(func(*bolt.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 	}
 	return nil
@@ -118,6 +162,8 @@ func (s *Store) Close() error {
 	s.closed.Do(func() {
 		close(s.stop)
 		s.done.Wait()
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		err = s.db.Close()
 	})
 	return err

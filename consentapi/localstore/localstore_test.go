@@ -3,7 +3,10 @@ package localstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,4 +106,119 @@ func dump(t *testing.T, s *localstore.Store, path string, forbidden ...string) i
 		})
 	})
 	return n
+}
+
+// TestEraseCompactsFile checks the file's bytes, free pages included: the
+// erased visitor is still there right after the erasure (bbolt keeps
+// freed pages as they were), and gone once the store has compacted the
+// file by itself; decisions recorded during a compaction are all kept.
+func TestEraseCompactsFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "crumb.db")
+	s, err := localstore.Open(path, localstore.Options{CompactAfterErase: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutBanner(ctx, "shop", "b1", []byte("{}"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	rec := func(ev string) (store.Record, error) {
+		r, _, err := s.Record(ctx, store.Decision{
+			Record:       store.Record{EventID: ev, Site: "shop", RecordedAt: time.Now().UTC(), Action: store.AcceptAll, Banner: "b1", Categories: map[string]bool{"necessary": true}},
+			NewConsentID: "consent-of-" + ev, Retention: 24 * time.Hour,
+		})
+		return r, err
+	}
+	must := func(r store.Record, err error) store.Record {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	raw := func() []byte {
+		f, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	// compacted waits until the file at path is a new one (Compact renames
+	// a fresh copy over it).
+	compacted := func() {
+		t.Helper()
+		before, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if now, err := os.Stat(path); err == nil && !os.SameFile(before, now) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no compaction within 20s of an erasure")
+			}
+		}
+	}
+
+	a := must(rec("visitor-a-event-1"))
+	b := must(rec("visitor-b-event-1"))
+	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw(), []byte(a.ConsentID)) {
+		t.Fatal("right after the erasure the file holds no trace of it: this test cannot see residue")
+	}
+	compacted()
+	file := raw()
+	for _, gone := range []string{a.ConsentID, "visitor-a-event-1"} {
+		if bytes.Contains(file, []byte(gone)) {
+			t.Errorf("after compaction the file still holds %q", gone)
+		}
+	}
+	if !bytes.Contains(file, []byte(b.ConsentID)) {
+		t.Errorf("after compaction the file lost %q, which was not erased", b.ConsentID)
+	}
+
+	// Decisions keep coming while the store compacts again.
+	var mu sync.Mutex
+	var acked []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ev := fmt.Sprintf("during-%d-%d", w, i)
+				if _, err := rec(ev); err != nil {
+					t.Errorf("%s: %v", ev, err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, ev)
+				mu.Unlock()
+			}
+		})
+	}
+	if err := s.Erase(ctx, "shop", b.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	compacted()
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	for _, ev := range acked {
+		if got, err := s.Consent(ctx, "shop", "consent-of-"+ev); err != nil || len(got) != 1 {
+			t.Errorf("%s, acknowledged around a compaction: %d records, err %v", ev, len(got), err)
+		}
+	}
+	if _, err := s.Consent(ctx, "shop", b.ConsentID); err == nil {
+		t.Error("visitor b is readable after erasure")
+	}
+	t.Logf("%d decisions acknowledged around a compaction, all kept", len(acked))
 }

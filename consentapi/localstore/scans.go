@@ -29,7 +29,7 @@ func (s *Store) PutScan(ctx context.Context, run store.ScanRun, keep int) (store
 		return run, false, fmt.Errorf("put scan: %w", err)
 	}
 	stored, created := run, false
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		scans, err := tx.CreateBucketIfNotExists(bScans)
 		if err != nil {
 			return err
@@ -82,7 +82,7 @@ func trimScans(scans, ids *bolt.Bucket, site string, keep int) error {
 // eachScan calls fn with the site's runs, newest first, until fn returns
 // false.
 func (s *Store) eachScan(site string, fn func(run store.ScanRun) bool) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		scans := tx.Bucket(bScans)
 		if scans == nil {
 			return nil
@@ -123,7 +123,7 @@ func (s *Store) Scans(ctx context.Context, site string) ([]store.ScanRun, error)
 func (s *Store) Scan(ctx context.Context, site, id string) (store.ScanRun, error) {
 	var r store.ScanRun
 	found := false
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		scans, ids := tx.Bucket(bScans), tx.Bucket(bScanIDs)
 		if scans == nil || ids == nil {
 			return nil
@@ -167,7 +167,7 @@ func (s *Store) PutOverride(ctx context.Context, site string, o store.Override) 
 	if err != nil {
 		return fmt.Errorf("put override: %w", err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(bOverrides)
 		if err != nil {
 			return err
@@ -183,7 +183,7 @@ func (s *Store) PutOverride(ctx context.Context, site string, o store.Override) 
 // Overrides implements store.ScanStore.
 func (s *Store) Overrides(ctx context.Context, site string) ([]store.Override, error) {
 	var vals []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bOverrides)
 		if bk == nil {
 			return nil
@@ -204,7 +204,7 @@ func (s *Store) Overrides(ctx context.Context, site string) ([]store.Override, e
 // DeleteOverride implements store.ScanStore.
 func (s *Store) DeleteOverride(ctx context.Context, site, k string) error {
 	found := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bOverrides)
 		if bk == nil || bk.Get(key(b(site), b(k))) == nil {
 			return nil
@@ -230,7 +230,7 @@ func (s *Store) PutScanSettings(ctx context.Context, site string, st store.ScanS
 	if err != nil {
 		return fmt.Errorf("put scan settings: %w", err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(bScanSettings)
 		if err != nil {
 			return err
@@ -247,7 +247,7 @@ func (s *Store) PutScanSettings(ctx context.Context, site string, st store.ScanS
 func (s *Store) ScanSettings(ctx context.Context, site string) (store.ScanSettings, error) {
 	var st store.ScanSettings
 	var v []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if bk := tx.Bucket(bScanSettings); bk != nil {
 			v = bytes.Clone(bk.Get(b(site)))
 		}

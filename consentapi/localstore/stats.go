@@ -20,7 +20,7 @@ const proofBatch = 500
 
 // Impression implements store.StatsStore.
 func (s *Store) Impression(ctx context.Context, site string, at time.Time, retention time.Duration) error {
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.batch(func(tx *bolt.Tx) error {
 		return s.count(tx, site, at, retention, func(a *store.DayStats) { a.Impressions++ })
 	})
 	if err != nil {
@@ -32,7 +32,7 @@ func (s *Store) Impression(ctx context.Context, site string, at time.Time, reten
 // Stats implements store.StatsStore.
 func (s *Store) Stats(ctx context.Context, site string, first, last time.Time) ([]store.DayStats, error) {
 	var out []store.DayStats
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		now := s.now()
 		for _, day := range store.Days(first, last, maxDays) {
 			a := storedAgg{DayStats: store.NewDayStats(day)}
@@ -66,7 +66,7 @@ func (s *Store) Proofs(ctx context.Context, site string, from, to time.Time, fn 
 		}
 		var batch []store.Record
 		var next []byte
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			now := s.now()
 			c := tx.Bucket(bLog).Cursor()
 			for k, _ := c.Seek(seek); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
@@ -102,7 +102,7 @@ func (s *Store) Proofs(ctx context.Context, site string, from, to time.Time, fn 
 
 // PutBanner implements store.BannerStore.
 func (s *Store) PutBanner(ctx context.Context, site, hash string, snapshot []byte, keep time.Duration) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		k := key(b(site), b(hash))
 		until := s.now().Add(keep)
 		v := tx.Bucket(bBanners).Get(k)
@@ -128,7 +128,7 @@ func (s *Store) PutBanner(ctx context.Context, site, hash string, snapshot []byt
 // Banner implements store.BannerStore.
 func (s *Store) Banner(ctx context.Context, site, hash string) ([]byte, error) {
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bBanners).Get(key(b(site), b(hash)))
 		if v == nil || !keyTime(v[:8]).After(s.now()) {
 			return store.ErrNotFound
@@ -145,7 +145,7 @@ func (s *Store) Banner(ctx context.Context, site, hash string) ([]byte, error) {
 // SiteRevision implements store.SiteStore.
 func (s *Store) SiteRevision(ctx context.Context, site string) (int, error) {
 	rev := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bSites).Get(b(site))
 		if v == nil {
 			return store.ErrNotFound
@@ -162,7 +162,7 @@ func (s *Store) SiteRevision(ctx context.Context, site string) (int, error) {
 
 // RaiseSiteRevision implements store.SiteStore.
 func (s *Store) RaiseSiteRevision(ctx context.Context, site string, rev int) (int, error) {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bSites).Get(b(site)); v != nil {
 			if cur, err := strconv.Atoi(string(v)); err == nil && cur >= rev {
 				rev = cur
@@ -183,7 +183,7 @@ func scopeKey(site string) []byte { return key(b(site), b("scope")) }
 // SiteScope implements store.ScopeStore.
 func (s *Store) SiteScope(ctx context.Context, site string) (store.SiteScope, error) {
 	var sc store.SiteScope
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bSites).Get(scopeKey(site))
 		if v == nil {
 			return store.ErrNotFound
@@ -201,7 +201,7 @@ func (s *Store) SiteScope(ctx context.Context, site string) (store.SiteScope, er
 // SwapSiteScope implements store.ScopeStore.
 func (s *Store) SwapSiteScope(ctx context.Context, site string, old *store.SiteScope, next store.SiteScope) (bool, error) {
 	swapped := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bSites).Get(scopeKey(site))
 		if old == nil && cur != nil || old != nil && !bytes.Equal(cur, old.Encode()) {
 			return nil
@@ -217,7 +217,7 @@ func (s *Store) SwapSiteScope(ctx context.Context, site string, old *store.SiteS
 
 // PutWidgetVersion implements store.WidgetStore.
 func (s *Store) PutWidgetVersion(ctx context.Context, hash string, keep time.Duration) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		until := s.now().Add(keep)
 		if v := tx.Bucket(bWidgets).Get(b(hash)); len(v) == 8 && keyTime(v).After(until) {
 			return nil
@@ -235,7 +235,7 @@ func (s *Store) PutWidgetVersion(ctx context.Context, hash string, keep time.Dur
 
 // WidgetVersion implements store.WidgetStore.
 func (s *Store) WidgetVersion(ctx context.Context, hash string) error {
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bWidgets).Get(b(hash)); len(v) == 8 && keyTime(v).After(s.now()) {
 			return nil
 		}

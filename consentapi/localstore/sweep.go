@@ -44,7 +44,7 @@ func (s *Store) Sweep() (int, error) {
 
 func (s *Store) sweepOnce() (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		n = 0
 		now := s.now()
 		limit := timeKey(now)
