@@ -149,6 +149,7 @@ func TestServeUsage(t *testing.T) {
 		{"invalid config", []string{"serve", "-config", bad}, nil, 2, `bad.yaml: site "shop": origins[0]`},
 		{"bad redis url", []string{"serve", "-config", exampleConfig, "-redis-url", "http://x"}, nil, 2, "redis url"},
 		{"redis without AOF", []string{"serve", "-config", exampleConfig, "-redis-url", noAOF.URL()}, nil, 1, "appendonly"},
+		{"negative erase rewrite", []string{"serve", "-erase-rewrite", "-1h"}, nil, 2, "erase rewrite"},
 		{"bad redis fsync", []string{"serve", "-redis-fsync", "sometimes"}, nil, 2, `redis fsync "sometimes"`},
 		{"redis fsync everysec", []string{"serve", "-config", exampleConfig, "-redis-url", everysec.URL()}, nil, 1, `appendfsync is "everysec"`},
 	}

@@ -39,6 +39,11 @@ Flags:
                           default: nothing acknowledged is lost if Redis
                           crashes) or everysec (a crash can lose about 2 s of
                           acknowledged decisions) (CRUMB_REDIS_FSYNC)
+  -erase-rewrite D        after an erasure, rewrite the store's files within D
+                          so that the erased data leaves them too (Redis:
+                          BGREWRITEAOF on every master; embedded: a compacted
+                          copy of crumb.db); 0 turns it off
+                          (CRUMB_ERASE_REWRITE; default 1h)
   -data-dir DIR           embedded store directory (CRUMB_DATA_DIR; default ./crumb-data)
   -log-format FORMAT      text or json (CRUMB_LOG_FORMAT; default text)
   -log-level LEVEL        debug, info, warn or error (CRUMB_LOG_LEVEL; default info)
@@ -68,6 +73,7 @@ Environment only (secrets stay out of the process list):
 type serveConfig struct {
 	addr, addrFile, config, redisURL, dataDir string
 	redisFsync                                redisstore.Fsync
+	eraseRewrite                              time.Duration
 	trustedProxies                            string
 	log                                       logSettings
 	rateLimit                                 float64
@@ -87,6 +93,7 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	fs.str(&c.redisURL, "redis-url", "CRUMB_REDIS_URL", "")
 	var fsync string
 	fs.str(&fsync, "redis-fsync", "CRUMB_REDIS_FSYNC", string(redisstore.FsyncAlways))
+	fs.duration(&c.eraseRewrite, "erase-rewrite", "CRUMB_ERASE_REWRITE", time.Hour)
 	fs.str(&c.dataDir, "data-dir", "CRUMB_DATA_DIR", "./crumb-data")
 	c.log.register(fs)
 	fs.str(&c.trustedProxies, "trusted-proxies", "CRUMB_TRUSTED_PROXIES", "")
@@ -105,6 +112,9 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	}
 	if _, err := parseCIDRs(c.trustedProxies); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if c.eraseRewrite < 0 {
+		problems = append(problems, "erase rewrite must not be negative")
 	}
 	if c.shutdownTimeout <= 0 {
 		problems = append(problems, "shutdown timeout must be positive")
@@ -187,6 +197,15 @@ func runServe(ctx context.Context, args []string, e env) error {
 	return listenAndServe(ctx, c, srv, logger, kind)
 }
 
+// rewriteAfterErase is -erase-rewrite as the stores take it: negative
+// for off.
+func (c *serveConfig) rewriteAfterErase() time.Duration {
+	if c.eraseRewrite == 0 {
+		return -1
+	}
+	return c.eraseRewrite
+}
+
 // openStore opens Redis when a URL is set, else the embedded store.
 func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.Store, string, error) {
 	if c.redisURL != "" {
@@ -196,7 +215,7 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 		if err != nil {
 			return nil, "", usagef("serve: %v", err)
 		}
-		st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger, Fsync: c.redisFsync})
+		st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger, Fsync: c.redisFsync, RewriteAfterErase: c.rewriteAfterErase()})
 		if err != nil {
 			client.Close()
 			return nil, "", fmt.Errorf("serve: open redis store: %w", err)
@@ -206,7 +225,7 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("serve: data dir: %w", err)
 	}
-	st, err := localstore.Open(filepath.Join(c.dataDir, "crumb.db"), localstore.Options{Logger: logger})
+	st, err := localstore.Open(filepath.Join(c.dataDir, "crumb.db"), localstore.Options{Logger: logger, CompactAfterErase: c.rewriteAfterErase()})
 	if err != nil {
 		return nil, "", fmt.Errorf("serve: open embedded store: %w", err)
 	}
