@@ -4,30 +4,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// compactLoop compacts the file once per interval when a consent was
-// erased since the last time.
-func (s *Store) compactLoop(interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		if !s.erased.Swap(false) {
-			continue
-		}
-		if err := s.Compact(); err != nil {
-			// Try again on the next tick: the erased data is still on free pages.
-			s.erased.Store(true)
-			s.logger.Error("compact after erasure", "err", err)
-		}
+// compactIfErased compacts the file when a consent was erased since the
+// last time; it runs once per CompactAfterErase.
+func (s *Store) compactIfErased() {
+	if !s.erased.Swap(false) {
+		return
+	}
+	if err := s.Compact(); err != nil {
+		// Try again next time: the erased data is still on free pages.
+		s.erased.Store(true)
+		s.logger.Error("compact after erasure", "err", err)
 	}
 }
 

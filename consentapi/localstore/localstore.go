@@ -105,13 +105,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	s.done.Add(1)
-	go s.sweepLoop(interval)
+	s.done.Go(func() { s.every(interval, s.sweep) })
 	if opts.CompactAfterErase == 0 {
 		opts.CompactAfterErase = time.Hour
 	}
 	if opts.CompactAfterErase > 0 {
-		s.done.Go(func() { s.compactLoop(opts.CompactAfterErase) })
+		s.done.Go(func() { s.every(opts.CompactAfterErase, s.compactIfErased) })
 	}
 	return s, nil
 }

@@ -11,8 +11,8 @@ import (
 // sweepChunk bounds the work of one sweep transaction.
 const sweepChunk = 1000
 
-func (s *Store) sweepLoop(interval time.Duration) {
-	defer s.done.Done()
+// every calls fn once per interval until the store closes.
+func (s *Store) every(interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -20,12 +20,16 @@ func (s *Store) sweepLoop(interval time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if n, err := s.Sweep(); err != nil {
-				s.logger.Error("sweep expired data", "err", err)
-			} else if n > 0 {
-				s.logger.Debug("swept expired data", "entries", n)
-			}
+			fn()
 		}
+	}
+}
+
+func (s *Store) sweep() {
+	if n, err := s.Sweep(); err != nil {
+		s.logger.Error("sweep expired data", "err", err)
+	} else if n > 0 {
+		s.logger.Debug("swept expired data", "entries", n)
 	}
 }
 
