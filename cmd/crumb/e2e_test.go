@@ -165,3 +165,35 @@ func TestServeUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestServeReportsDurability checks crumb_store_durable: 1 on a Redis as
+// crumb serve requires it, 0 once its appendfsync is weakened at run time.
+func TestServeReportsDurability(t *testing.T) {
+	rs := redistest.Start(t)
+	s := startServe(t, map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin"})
+	durable := func() string {
+		t.Helper()
+		code, body := get(t, s.base+"/metrics", "e2e-admin")
+		if code != 200 {
+			t.Fatalf("/metrics: %d", code)
+		}
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, "crumb_store_durable "); ok {
+				return v
+			}
+		}
+		t.Fatalf("/metrics has no crumb_store_durable")
+		return ""
+	}
+	if v := durable(); v != "1" {
+		t.Errorf("crumb_store_durable %s on appendfsync always, want 1", v)
+	}
+	rc := redis.NewClient(&redis.Options{Network: rs.Network(), Addr: rs.Addr()})
+	defer rc.Close()
+	if err := rc.ConfigSet(context.Background(), "appendfsync", "everysec").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v := durable(); v != "0" {
+		t.Errorf("crumb_store_durable %s after CONFIG SET appendfsync everysec, want 0", v)
+	}
+}

@@ -176,6 +176,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 	proxies, _ := parseCIDRs(c.trustedProxies)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if rs, ok := st.(*redisstore.Store); ok {
+		reg.MustRegister(redisstore.DurabilityCollector(rs))
+	}
 	// Scheduled scans (worker.go, scans.go).
 	sc, scanOpts, err := serveScans(c.redisURL, c.dataDir, c.workers, sites, st, e.getenv, reg, logger)
 	if err != nil {

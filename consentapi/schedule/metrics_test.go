@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/crumbhq/crumb/consentapi/redisstore"
 	"github.com/crumbhq/crumb/consentapi/schedule"
 	"github.com/crumbhq/crumb/consentapi/webhook"
 	"github.com/crumbhq/crumb/scanner"
@@ -97,7 +98,7 @@ func TestAlertRules(t *testing.T) {
 	rec := &recorder{}
 	schedule.NewMetrics(rec)
 	webhook.NewSender(rec, nil)
-	rec.MustRegister(schedule.NewQueueCollector(nil, time.Second), schedule.NewReportCollector(nil, time.Second))
+	rec.MustRegister(schedule.NewQueueCollector(nil, time.Second), schedule.NewReportCollector(nil, time.Second), redisstore.DurabilityCollector(nil))
 	known := map[string]bool{}
 	fqName := regexp.MustCompile(`fqName: "([a-z_]+)"`)
 	ch := make(chan *prometheus.Desc, 100)
