@@ -222,3 +222,48 @@ func TestEraseCompactsFile(t *testing.T) {
 	}
 	t.Logf("%d decisions acknowledged around a compaction, all kept", len(acked))
 }
+
+// BenchmarkCompact measures the pause a compaction after erasure puts on
+// the store: the time to compact a file holding 100,000 decisions.
+//
+//	go test -run '^$' -bench Compact -benchtime 3x ./consentapi/localstore
+func BenchmarkCompact(b *testing.B) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "crumb.db")
+	s, err := localstore.Open(path, localstore.Options{CompactAfterErase: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutBanner(ctx, "shop", "b1", []byte("{}"), time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	const decisions, writers = 100_000, 64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range decisions / writers {
+				ev := fmt.Sprintf("event-%02d-%08d", w, i)
+				_, _, err := s.Record(ctx, store.Decision{
+					Record: store.Record{EventID: ev, Site: "shop", RecordedAt: time.Now().UTC(), Action: store.Custom, Banner: "b1",
+						Categories: map[string]bool{"necessary": true, "analytics": true, "marketing": false}, Language: "sv"},
+					NewConsentID: "consent-" + ev, Retention: 365 * 24 * time.Hour,
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	before, _ := os.Stat(path)
+	for b.Loop() {
+		if err := s.Compact(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	after, _ := os.Stat(path)
+	b.ReportMetric(float64(before.Size())/(1<<20), "MB-before")
+	b.ReportMetric(float64(after.Size())/(1<<20), "MB-after")
+}
