@@ -23,8 +23,10 @@ import (
 // crumb's own widget get its consent cookie set directly, so the scanner
 // never posts a consent record to the site's proof-of-consent log; in
 // accept-all mode any other banner gets its "accept all" control clicked
-// (js/accept.js). Granting one category alone needs crumb's widget: other
-// banners' per-category controls are not clicked.
+// (js/accept.js). Granting one category alone needs crumb's widget or a
+// consent platform whose JavaScript API can grant one category
+// (js/grant.js: Cookiebot, OneTrust, CookieScript, vanilla-cookieconsent);
+// other banners' per-category controls are not clicked.
 
 // crumbCookie is the name of crumb's consent cookie.
 const crumbCookie = "crumb_consent"
@@ -189,6 +191,35 @@ func (v *pageVisit) setCrumbCookie(ctx context.Context, cfg crumbConfig, granted
 	v.rec.writes = append(v.rec.writes, w)
 	v.rec.mu.Unlock()
 	return nil
+}
+
+// cmpGrant is what grant.js reports.
+type cmpGrant struct {
+	CMP     string `json:"cmp"`
+	Call    string `json:"call"`
+	Granted bool   `json:"granted"`
+}
+
+// grantCMP grants only through the page's consent platform's own API and
+// reloads the page so that its tags start with the new consent. ok
+// reports whether the platform then said the category was granted; the
+// note says what was called either way, or is "" when the page has no
+// platform grant.js knows.
+func (v *pageVisit) grantCMP(ctx context.Context, only scanner.Category) (note string, ok bool, err error) {
+	res, err := evalMain[*cmpGrant](ctx, v.t, grantScript(only))
+	if err != nil || res == nil {
+		// A page without a known platform, or one whose API threw: nothing
+		// granted, and the next page may try again.
+		return "", false, nil
+	}
+	mode := scanner.GrantMode(only)
+	if !res.Granted {
+		return fmt.Sprintf("%s: called %s on %s, but %s does not report %q as granted; nothing granted", mode, res.Call, v.url, res.CMP, only), false, nil
+	}
+	if _, err := send(ctx, v.t, page.Reload, page.ReloadParams{}); err != nil {
+		return "", false, fmt.Errorf("reload after consent: %w", err)
+	}
+	return fmt.Sprintf("%s: granted through %s's API: %s (on %s)", mode, res.CMP, res.Call, v.url), true, nil
 }
 
 // acceptResult is what accept.js reports after a click.

@@ -150,11 +150,47 @@ func TestScanGrantCategory(t *testing.T) {
 	}
 }
 
-// TestScanGrantWithoutCrumb: on a site whose banner is not crumb's, a
-// grant: mode cannot grant one category; the report says so and attributes
-// nothing to the category.
-func TestScanGrantWithoutCrumb(t *testing.T) {
+// TestScanGrantThroughCMP: on a site whose banner is a consent platform
+// with an API that grants one category (the OneTrust double of
+// www.exempel.se), a grant: mode grants it through that API. Facebook's
+// pixel, loaded only once OneTrust's targeting group is granted, is then
+// seen in grant:marketing alone and released by marketing; grant:analytics
+// releases nothing, as nothing on the site waits for it.
+func TestScanGrantThroughCMP(t *testing.T) {
 	o := testOptions(t, "https://www.exempel.se/", serve(t, &crawltest.Exempel{}, crawltest.ExempelHosts))
+	analytics, marketing := scanner.GrantMode(scanner.Analytics), scanner.GrantMode(scanner.Marketing)
+	o.Modes = []string{scanner.ModeNone, analytics, marketing}
+	o.MaxPages = 1
+	rep, err := scan(t, context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.Granted, []string{analytics, marketing}) {
+		t.Fatalf("granted %v, want %v; notes %q", rep.Granted, []string{analytics, marketing}, rep.Notes)
+	}
+	if it := find(t, rep, scanner.Cookie, "_fbp"); !slices.Equal(it.SeenIn, []string{marketing}) || it.ReleasedBy != scanner.Marketing {
+		t.Errorf("_fbp seen in %v released by %q, want [%s] and marketing", it.SeenIn, it.ReleasedBy, marketing)
+	}
+	for _, it := range rep.Items {
+		if it.ReleasedBy == scanner.Analytics {
+			t.Errorf("%s released by analytics; nothing on the site waits for it", it.Name)
+		}
+	}
+	for _, want := range []string{
+		analytics + ": granted through OneTrust's API: OneTrust.UpdateConsent('Category', 'C0002:1')",
+		marketing + ": granted through OneTrust's API: OneTrust.UpdateConsent('Category', 'C0002:0'); OneTrust.UpdateConsent('Category', 'C0004:1')",
+	} {
+		if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
+			t.Errorf("no note starting %q in %q", want, rep.Notes)
+		}
+	}
+}
+
+// TestScanGrantWithoutCrumb: on a site with neither crumb's widget nor a
+// consent platform grant.js knows, a grant: mode cannot grant one
+// category; the report says so and attributes nothing to the category.
+func TestScanGrantWithoutCrumb(t *testing.T) {
+	o := testOptions(t, "https://www.butiken.se/", serve(t, crawltest.NewShop(11), crawltest.ShopHosts))
 	o.Modes = []string{scanner.ModeNone, scanner.GrantMode(scanner.Analytics)}
 	o.MaxPages = 1
 	rep, err := scan(t, context.Background(), o)
@@ -170,7 +206,7 @@ func TestScanGrantWithoutCrumb(t *testing.T) {
 		}
 	}
 	if !slices.ContainsFunc(rep.Notes, func(n string) bool {
-		return strings.HasPrefix(n, `grant:analytics: no page ran crumb's widget with a category "analytics"`)
+		return strings.HasPrefix(n, `grant:analytics: no page ran crumb's widget, or a consent platform whose API grants one category`)
 	}) {
 		t.Errorf("notes %q do not say the category could not be granted", rep.Notes)
 	}

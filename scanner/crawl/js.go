@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"strconv"
 	"strings"
+
+	"github.com/crumbhq/crumb/scanner"
 )
 
 // The page-side scripts. Each file documents itself; placeholders in
@@ -21,6 +23,8 @@ var (
 	documentJS string
 	//go:embed js/accept.js
 	acceptJS string
+	//go:embed js/grant.js
+	grantJS string
 )
 
 // hookScript returns hook.js reporting through the binding named binding.
@@ -36,6 +40,11 @@ func linksScript(max int) string {
 // scrollScript returns scroll.js scrolling for at most budgetMS milliseconds.
 func scrollScript(budgetMS int64) string {
 	return strings.ReplaceAll(scrollJS, "__BUDGET__", strconv.FormatInt(budgetMS, 10))
+}
+
+// grantScript returns grant.js granting category.
+func grantScript(category scanner.Category) string {
+	return strings.ReplaceAll(grantJS, "__CATEGORY__", strconv.Quote(string(category)))
 }
 
 // documentScript returns document.js cutting text at max characters.

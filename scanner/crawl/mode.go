@@ -92,7 +92,7 @@ func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, 
 		return nil, err
 	}
 	if run.only != "" && !run.granted.Load() {
-		run.notes = append(run.notes, fmt.Sprintf("%s: no page ran crumb's widget with a category %q to grant, so it could not be granted alone; this visit saw the site as a visitor without consent and releases nothing", mode, run.only))
+		run.notes = append(run.notes, fmt.Sprintf("%s: no page ran crumb's widget, or a consent platform whose API grants one category (Cookiebot, OneTrust, CookieScript, vanilla-cookieconsent), with a category %q to grant, so it could not be granted alone; this visit saw the site as a visitor without consent and releases nothing", mode, run.only))
 	}
 	return &modeResult{mode: mode, granted: run.granted.Load(), pages: run.pages, tally: run.tally, notes: run.notes}, nil
 }

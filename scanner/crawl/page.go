@@ -149,7 +149,8 @@ const (
 // grant gives consent: in accept-all mode crumb's cookie if the page runs
 // crumb's widget, otherwise a click on the banner's accept control; in a
 // grant:<category> mode crumb's cookie granting that category alone, or
-// nothing. After either, the page settles again.
+// the page's consent platform's API granting it, or nothing. After either,
+// the page settles again.
 func (v *pageVisit) grant(ctx context.Context, g grantStep) error {
 	var note string
 	switch g {
@@ -161,6 +162,11 @@ func (v *pageVisit) grant(ctx context.Context, g grantStep) error {
 		n, ok, err := v.grantCrumb(ctx, only)
 		if err != nil {
 			return err
+		}
+		if g == grantOne && n == "" {
+			if n, ok, err = v.grantCMP(ctx, only); err != nil {
+				return err
+			}
 		}
 		if g == grantOne {
 			if ok {

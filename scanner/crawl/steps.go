@@ -116,17 +116,30 @@ func navigate(ctx context.Context, s caller, u string) error {
 // evalIn runs a script in an isolated world of frame (so the page cannot
 // tamper with it), waits for its promise, and decodes its value into T.
 func evalIn[T any](ctx context.Context, s caller, frame cdp.FrameID, expr string) (T, error) {
-	var zero T
 	w, err := send(ctx, s, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: frame, WorldName: "crumb-scan"})
 	if err != nil {
+		var zero T
 		return zero, fmt.Errorf("isolated world: %w", err)
 	}
+	return evaluate[T](ctx, s, w.ExecutionContextID, expr)
+}
+
+// evalMain is evalIn in the page's own world of its main frame, for
+// scripts that need the page's globals (a consent platform's API).
+func evalMain[T any](ctx context.Context, s caller, expr string) (T, error) {
+	return evaluate[T](ctx, s, 0, expr)
+}
+
+// evaluate runs expr in the execution context world (0: the main frame's
+// page world), waits for its promise, and decodes its value into T.
+func evaluate[T any](ctx context.Context, s caller, world runtime.ExecutionContextID, expr string) (T, error) {
+	var zero T
 	timeout := runtime.TimeDelta(5000)
 	if d, ok := ctx.Deadline(); ok {
 		timeout = runtime.TimeDelta(max(100, time.Until(d).Milliseconds()))
 	}
 	res, err := send(ctx, s, runtime.Evaluate, runtime.EvaluateParams{
-		Expression: expr, ContextID: w.ExecutionContextID, AwaitPromise: &yes, ReturnByValue: &yes, Timeout: timeout,
+		Expression: expr, ContextID: world, AwaitPromise: &yes, ReturnByValue: &yes, Timeout: timeout,
 	})
 	if err != nil {
 		return zero, err
