@@ -214,7 +214,8 @@ func (v *pageVisit) grantCMP(ctx context.Context, only scanner.Category) (note s
 	}
 	mode := scanner.GrantMode(only)
 	if !res.Granted {
-		return fmt.Sprintf("%s: called %s on %s, but %s does not report %q as granted; nothing granted", mode, res.Call, v.url, res.CMP, only), false, nil
+		// No page URL: the note is the same on every page that tries.
+		return fmt.Sprintf("%s: called %s, but %s does not report %q as granted; nothing granted", mode, res.Call, res.CMP, only), false, nil
 	}
 	if _, err := send(ctx, v.t, page.Reload, page.ReloadParams{}); err != nil {
 		return "", false, fmt.Errorf("reload after consent: %w", err)
