@@ -40,8 +40,9 @@ Flags:
   -consent MODES     comma-separated consent modes, each a fresh visitor:
                      none (default), accept-all, and grant:CATEGORY (e.g.
                      grant:analytics) to grant that category alone, which
-                     needs crumb's widget on the site; items seen only once
-                     one category was granted are attributed to it
+                     needs crumb's widget on the site or Cookiebot, OneTrust,
+                     CookieScript or vanilla-cookieconsent; items seen only
+                     once one category was granted are attributed to it
   -max-pages N       pages per consent mode (default 50)
   -max-depth N       link hops from the start page (default 5; -max-pages 1
                      scans the start page only)

@@ -23,8 +23,9 @@ type Options struct {
 	// Modes are the consent modes to visit the site in, in order, each as a
 	// fresh visitor: scanner.ModeNone (default), scanner.ModeAcceptAll,
 	// and "grant:<category>" (scanner.GrantMode) for a visitor who granted
-	// that category alone, which the crawler can grant only on sites that
-	// run crumb's widget (through its consent cookie).
+	// that category alone, which the crawler can grant on sites that run
+	// crumb's widget (through its consent cookie) or a consent platform
+	// whose API grants one category (js/grant.js).
 	Modes []string
 
 	MaxPages    int           // pages per mode; default 50
