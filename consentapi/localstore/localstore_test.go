@@ -37,14 +37,13 @@ func TestNoResidue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutBanner(ctx, "shop", "b1", []byte("{}"), time.Hour); err != nil {
+	if err := s.PutBanner(ctx, "shop", storetest.Banner, []byte("{}"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	rec := func(ev, consent string) store.Record {
-		r, _, err := s.Record(ctx, store.Decision{
-			Record:       store.Record{EventID: ev, ConsentID: consent, Site: "shop", RecordedAt: now, Action: store.AcceptAll, Banner: "b1", Categories: map[string]bool{"necessary": true}},
-			NewConsentID: "id-" + ev, Retention: 24 * time.Hour,
-		})
+		d := storetest.Decision(ev, consent, now)
+		d.Retention = 24 * time.Hour
+		r, _, err := s.Record(ctx, d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,14 +119,9 @@ func TestEraseCompactsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.PutBanner(ctx, "shop", "b1", []byte("{}"), time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	storetest.PutBanner(t, s, "shop")
 	rec := func(ev string) (store.Record, error) {
-		r, _, err := s.Record(ctx, store.Decision{
-			Record:       store.Record{EventID: ev, Site: "shop", RecordedAt: time.Now().UTC(), Action: store.AcceptAll, Banner: "b1", Categories: map[string]bool{"necessary": true}},
-			NewConsentID: "consent-of-" + ev, Retention: 24 * time.Hour,
-		})
+		r, _, err := s.Record(ctx, storetest.Decision(ev, "", time.Now().UTC()))
 		return r, err
 	}
 	must := func(r store.Record, err error) store.Record {
@@ -235,21 +229,14 @@ func BenchmarkCompact(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.PutBanner(ctx, "shop", "b1", []byte("{}"), time.Hour); err != nil {
-		b.Fatal(err)
-	}
+	storetest.PutBanner(b, s, "shop")
 	const decisions, writers = 100_000, 64
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
 			for i := range decisions / writers {
 				ev := fmt.Sprintf("event-%02d-%08d", w, i)
-				_, _, err := s.Record(ctx, store.Decision{
-					Record: store.Record{EventID: ev, Site: "shop", RecordedAt: time.Now().UTC(), Action: store.Custom, Banner: "b1",
-						Categories: map[string]bool{"necessary": true, "analytics": true, "marketing": false}, Language: "sv"},
-					NewConsentID: "consent-" + ev, Retention: 365 * 24 * time.Hour,
-				})
-				if err != nil {
+				if _, _, err := s.Record(ctx, storetest.Decision(ev, "", time.Now().UTC())); err != nil {
 					b.Error(err)
 					return
 				}

@@ -111,14 +111,9 @@ func TestEraseRewritesAOF(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.PutBanner(ctx, "shop", "b1", []byte("{}"), time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	storetest.PutBanner(t, s, "shop")
 	rec := func(ev, consent string) store.Record {
-		r, _, err := s.Record(ctx, store.Decision{
-			Record:       store.Record{EventID: ev, ConsentID: consent, Site: "shop", RecordedAt: time.Now().UTC(), Action: store.AcceptAll, Banner: "b1", Categories: map[string]bool{"necessary": true}},
-			NewConsentID: "consent-of-" + ev, Retention: 24 * time.Hour,
-		})
+		r, _, err := s.Record(ctx, storetest.Decision(ev, consent, time.Now().UTC()))
 		if err != nil {
 			t.Fatal(err)
 		}

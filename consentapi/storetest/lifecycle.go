@@ -13,7 +13,7 @@ import (
 
 func testErase(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	first := mustRecord(t, s, decision(1, "", base))
 	mustRecord(t, s, decision(2, first.ConsentID, base.Add(time.Second)))
 	other := mustRecord(t, s, decision(3, "", base.Add(2*time.Second)))
@@ -53,8 +53,8 @@ func testErase(t *testing.T, s store.Store) {
 
 func testSitesIsolated(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	putBanner(t, s, site)
-	putBanner(t, s, "blog")
+	PutBanner(t, s, site)
+	PutBanner(t, s, "blog")
 	a := mustRecord(t, s, decision(1, "", base))
 	d := decision(1, a.ConsentID, base) // same event id and consent id, other site
 	d.Site = "blog"
@@ -73,7 +73,7 @@ func testSitesIsolated(t *testing.T, s store.Store) {
 
 func testStats(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	day1 := time.Date(2026, 3, 1, 23, 59, 59, 0, time.UTC)
 	day3 := day1.Add(48 * time.Hour)
 	for range 3 {
@@ -117,7 +117,7 @@ func testStats(t *testing.T, s store.Store) {
 
 func testProofs(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	start := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
 	const n = 1203 // more than one batch
 	for i := range n {
@@ -190,7 +190,7 @@ func testSiteRevision(t *testing.T, s store.Store) {
 // the proof log and the event id are gone once it has passed.
 func testExpiry(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	d := decision(1, "", now)
 	d.Retention = 1500 * time.Millisecond
@@ -219,7 +219,7 @@ func testExpiry(t *testing.T, s store.Store) {
 // testConcurrent records from many goroutines at once, each event sent
 // twice, onto one consent id: every event is kept exactly once.
 func testConcurrent(t *testing.T, s store.Store) {
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	first := mustRecord(t, s, decision(0, "", base))
 	const n = 40
 	var wg sync.WaitGroup

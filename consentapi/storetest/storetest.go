@@ -58,41 +58,55 @@ func Run(t *testing.T, open Open) {
 
 const (
 	site   = "shop"
-	banner = "0123456789abcdef0123456789abcdef"
+	banner = Banner
 	year   = 365 * 24 * time.Hour
 )
+
+// Banner is the banner hash Decision's records name and PutBanner stores.
+const Banner = "0123456789abcdef0123456789abcdef"
 
 // base is a fixed decision time, truncated to milliseconds as the service
 // stamps them.
 var base = time.Now().UTC().Truncate(time.Millisecond)
 
-func putBanner(t *testing.T, s store.Store, site string) {
-	t.Helper()
+// PutBanner stores banner Banner of site, kept a year.
+func PutBanner(tb testing.TB, s store.Store, site string) {
+	tb.Helper()
 	if err := s.PutBanner(context.Background(), site, banner, []byte(`{"site":"`+site+`"}`), year); err != nil {
-		t.Fatalf("put banner: %v", err)
+		tb.Fatalf("put banner: %v", err)
 	}
 }
 
-// decision returns a valid decision with event id n.
-func decision(n int, consentID string, at time.Time) store.Decision {
+// Decision returns a valid decision of site "shop" with event eventID at
+// time at, under consent consentID or, when that is "", a new consent
+// "consent-of-"+eventID; kept a year.
+func Decision(eventID, consentID string, at time.Time) store.Decision {
 	return store.Decision{
 		Record: store.Record{
 			ConsentID:     consentID,
-			EventID:       fmt.Sprintf("event-%012d", n),
+			EventID:       eventID,
 			Site:          site,
 			RecordedAt:    at,
 			ExpiresAt:     at.Add(180 * 24 * time.Hour),
 			Action:        store.Custom,
-			Categories:    map[string]bool{"necessary": true, "analytics": n%2 == 0, "marketing": false},
+			Categories:    map[string]bool{"necessary": true, "analytics": true, "marketing": false},
 			Revision:      2,
 			Banner:        banner,
 			Language:      "sv",
 			WidgetVersion: "w1",
 			UserAgent:     "firefox",
 		},
-		NewConsentID: fmt.Sprintf("consent-%012d", n),
+		NewConsentID: "consent-of-" + eventID,
 		Retention:    year,
 	}
+}
+
+// decision returns a valid decision with event id n.
+func decision(n int, consentID string, at time.Time) store.Decision {
+	d := Decision(fmt.Sprintf("event-%012d", n), consentID, at)
+	d.Categories["analytics"] = n%2 == 0
+	d.NewConsentID = fmt.Sprintf("consent-%012d", n)
+	return d
 }
 
 func mustRecord(t *testing.T, s store.Store, d store.Decision) store.Record {
@@ -133,7 +147,7 @@ func equal(a, b store.Record) error {
 }
 
 func testRecordNew(t *testing.T, s store.Store) {
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	d := decision(1, "", base)
 	rec := mustRecord(t, s, d)
 	want := d.Record
@@ -154,7 +168,7 @@ func testRecordNew(t *testing.T, s store.Store) {
 }
 
 func testRecordAppends(t *testing.T, s store.Store) {
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	first := mustRecord(t, s, decision(1, "", base))
 	w := decision(2, first.ConsentID, base.Add(time.Second))
 	w.Action = store.Withdraw
@@ -172,7 +186,7 @@ func testRecordAppends(t *testing.T, s store.Store) {
 }
 
 func testUnknownConsentStartsNew(t *testing.T, s store.Store) {
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	d := decision(1, "never-issued-id", base)
 	rec := mustRecord(t, s, d)
 	if rec.ConsentID != d.NewConsentID {
@@ -185,7 +199,7 @@ func testUnknownConsentStartsNew(t *testing.T, s store.Store) {
 
 func testDuplicateEvent(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	putBanner(t, s, site)
+	PutBanner(t, s, site)
 	d := decision(1, "", base)
 	first := mustRecord(t, s, d)
 	again := d
