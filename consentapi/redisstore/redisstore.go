@@ -128,14 +128,17 @@ func New(ctx context.Context, c redis.UniversalClient, opts Options) (*Store, er
 	return s, nil
 }
 
+// eachMaster calls fn with every master of a cluster, or with the server.
+func eachMaster(ctx context.Context, c redis.UniversalClient, fn func(context.Context, redis.Cmdable) error) error {
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return fn(ctx, m) })
+	}
+	return fn(ctx, c)
+}
+
 // loadScript loads sc on every master of a cluster, or on the server.
 func loadScript(ctx context.Context, c redis.UniversalClient, sc *redis.Script) error {
-	if cc, ok := c.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-			return sc.Load(ctx, m).Err()
-		})
-	}
-	return sc.Load(ctx, c).Err()
+	return eachMaster(ctx, c, func(ctx context.Context, m redis.Cmdable) error { return sc.Load(ctx, m).Err() })
 }
 
 // CheckPersistence returns ErrNoAOF unless INFO persistence reports
@@ -170,10 +173,7 @@ func CheckPersistence(ctx context.Context, c redis.UniversalClient, want Fsync) 
 			return fmt.Errorf("%w: appendfsync is %q; crumb needs always or everysec", ErrWeakFsync, policy)
 		}
 	}
-	if cc, ok := c.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return check(ctx, m) })
-	}
-	return check(ctx, c)
+	return eachMaster(ctx, c, check)
 }
 
 // Ping implements store.Store.

@@ -38,11 +38,7 @@ func (s *Store) rewriteLoop() {
 // way may have forked before the erasure, so it counts as a failure; one
 // that Redis schedules after a running RDB save starts later and counts.
 func (s *Store) rewriteAOF(ctx context.Context) error {
-	rewrite := func(ctx context.Context, m redis.Cmdable) error {
+	return eachMaster(ctx, s.c, func(ctx context.Context, m redis.Cmdable) error {
 		return m.BgRewriteAOF(ctx).Err()
-	}
-	if cc, ok := s.c.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return rewrite(ctx, m) })
-	}
-	return rewrite(ctx, s.c)
+	})
 }
