@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/crumbhq/crumb/consentapi/redistest"
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/crumbhq/crumb/consentapi/storetest"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestStore(t *testing.T) {
@@ -100,18 +103,7 @@ func TestFsyncPolicy(t *testing.T) {
 // another visitor's records stay.
 func TestEraseRewritesAOF(t *testing.T) {
 	ctx := context.Background()
-	// Uncompressed RDB strings, so that the AOF's RDB base shows every id.
-	srv := redistest.StartWith(t, redistest.Options{Args: []string{"--rdbcompression", "no"}})
-	c, err := redisstore.Dial(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := redisstore.New(ctx, c, redisstore.Options{RewriteAfterErase: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	storetest.PutBanner(t, s, "shop")
+	srv, c, s := startErasable(t, 2*time.Second)
 	rec := func(ev, consent string) store.Record {
 		r, _, err := s.Record(ctx, storetest.Decision(ev, consent, time.Now().UTC()))
 		if err != nil {
@@ -125,18 +117,7 @@ func TestEraseRewritesAOF(t *testing.T) {
 	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
 		t.Fatal(err)
 	}
-	aof := func() []byte {
-		var all []byte
-		files, _ := filepath.Glob(filepath.Join(srv.Dir(), "appendonlydir", "*"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil && !errors.Is(err, os.ErrNotExist) { // a rewrite may remove it meanwhile
-				t.Fatal(err)
-			}
-			all = append(all, b...)
-		}
-		return all
-	}
+	aof := func() []byte { return readAOF(t, srv.Dir()) }
 	if !bytes.Contains(aof(), []byte("visitor-a-event-1")) {
 		t.Fatal("right after the erasure the AOF holds no trace of it: this test cannot see residue")
 	}
@@ -160,4 +141,133 @@ func TestEraseRewritesAOF(t *testing.T) {
 			t.Errorf("after the rewrite the AOF lost %q, which was not erased", kept)
 		}
 	}
+}
+
+// TestEraseRewriteRetried checks that a rewrite which Redis accepted but
+// which then failed (here its child is killed) is asked for again, so the
+// erased consent still leaves the AOF.
+func TestEraseRewriteRetried(t *testing.T) {
+	ctx := context.Background()
+	srv, c, s := startErasable(t, 300*time.Millisecond)
+	a, _, err := s.Record(ctx, storetest.Decision("visitor-a-event-1", "", time.Now().UTC()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Record(ctx, storetest.Decision("visitor-b-event-1", "", time.Now().UTC())); err != nil {
+		t.Fatal(err)
+	}
+	// Slow the rewrite's child down (a second per key) so it can be killed.
+	if err := c.ConfigSet(ctx, "rdb-key-save-delay", "1000000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(infoValue(c.Info(ctx, "server").Val(), "process_id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := waitFor(t, "the rewrite's child process", func() (int, bool) {
+		p := childOf(t, pid)
+		return p, p != 0
+	})
+	if err := syscall.Kill(child, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the failed rewrite", func() (string, bool) {
+		info := c.Info(ctx, "persistence").Val()
+		return info, strings.Contains(info, "aof_last_bgrewrite_status:err")
+	})
+	if err := c.ConfigSet(ctx, "rdb-key-save-delay", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	files := waitFor(t, "a rewrite without the erased consent", func() ([]byte, bool) {
+		info := c.Info(ctx, "persistence").Val()
+		if !strings.Contains(info, "aof_rewrite_in_progress:0") || !strings.Contains(info, "aof_last_bgrewrite_status:ok") {
+			return nil, false
+		}
+		b := readAOF(t, srv.Dir())
+		return b, !bytes.Contains(b, []byte("visitor-a-event-1"))
+	})
+	if !bytes.Contains(files, []byte("visitor-b-event-1")) {
+		t.Error("after the rewrite the AOF lost visitor-b-event-1, which was not erased")
+	}
+}
+
+// startErasable starts a Redis whose RDB strings are uncompressed (so the
+// AOF's RDB base shows every id) and a store on it, with site "shop"'s
+// banner, that asks for a rewrite at most every after an erasure.
+func startErasable(t *testing.T, every time.Duration) (*redistest.Server, redis.UniversalClient, *redisstore.Store) {
+	t.Helper()
+	srv := redistest.StartWith(t, redistest.Options{Args: []string{"--rdbcompression", "no"}})
+	c, err := redisstore.Dial(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := redisstore.New(context.Background(), c, redisstore.Options{RewriteAfterErase: every})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	storetest.PutBanner(t, s, "shop")
+	return srv, c, s
+}
+
+// waitFor polls cond for up to 20 s and returns its value once it holds.
+func waitFor[T any](t *testing.T, what string, cond func() (T, bool)) T {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if v, ok := cond(); ok {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 20s for %s", what)
+		}
+	}
+}
+
+// childOf returns the pid of a child process of pid, 0 if none (Linux).
+func childOf(t *testing.T, pid int) int {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so parse after ")".
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			n, _ := strconv.Atoi(strings.Fields(string(b))[0])
+			return n
+		}
+	}
+	return 0
+}
+
+// readAOF returns the contents of every file in dir's appendonlydir.
+func readAOF(t *testing.T, dir string) []byte {
+	t.Helper()
+	var all []byte
+	files, _ := filepath.Glob(filepath.Join(dir, "appendonlydir", "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil && !errors.Is(err, os.ErrNotExist) { // a rewrite may remove it meanwhile
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+func infoValue(info, name string) string {
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
