@@ -28,7 +28,7 @@ func TextKeys(key string) bool {
 var defaultTexts = map[string]map[string]string{
 	"sv": {
 		"title":                   "Vi använder kakor",
-		"body":                    "Vi använder nödvändiga kakor för att webbplatsen ska fungera och andra kakor bara om du godkänner dem. Godkänn alla, avvisa alla eller välj under Inställningar.",
+		"body":                    "Vi använder nödvändiga kakor för att webbplatsen ska fungera och andra kakor bara om du godkänner dem.",
 		"withdraw":                "Du kan när som helst ändra eller återkalla ditt samtycke via kakikonen {corner}.",
 		"corner_left":             "längst ned till vänster på sidan",
 		"corner_right":            "längst ned till höger på sidan",
@@ -69,7 +69,7 @@ var defaultTexts = map[string]map[string]string{
 	},
 	"en": {
 		"title":                   "We use cookies",
-		"body":                    "We use necessary cookies to make this website work. We use other cookies only if you accept them. You can accept all, reject all or choose for yourself under Settings.",
+		"body":                    "We use necessary cookies to make this website work, and other cookies only if you accept them.",
 		"withdraw":                "You can change or withdraw your consent at any time with the cookie icon {corner}.",
 		"corner_left":             "in the lower-left corner of the page",
 		"corner_right":            "in the lower-right corner of the page",
