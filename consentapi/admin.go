@@ -50,7 +50,7 @@ func dateRange(c echo.Context) (from, to time.Time, err error) {
 	switch {
 	case to.Before(from):
 		err = badField("to", "before from")
-	case to.Sub(from) > maxRangeDays*24*time.Hour:
+	case to.Sub(from) >= maxRangeDays*24*time.Hour: // both days count
 		err = badField("to", "the range is longer than %d days", maxRangeDays)
 	}
 	return

@@ -169,6 +169,47 @@ func TestMetricsToken(t *testing.T) {
 	wantStatus(t, off.do(t, request{method: "GET", path: "/v1/admin/sites/shop/stats?from=2026-01-01&to=2026-01-01", header: admin}), http.StatusNotFound)
 }
 
+// TestAdminBoundaries: the date range counts both days and allows 400;
+// the bearer scheme is matched in any case, the token exactly.
+func TestAdminBoundaries(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		query  string
+		auth   string
+		status int
+	}{
+		{"one day", "from=2026-01-01&to=2026-01-01", "Bearer " + adminToken, http.StatusOK},
+		{"400 days", "from=2025-01-01&to=2026-02-04", "Bearer " + adminToken, http.StatusOK},
+		{"401 days", "from=2025-01-01&to=2026-02-05", "Bearer " + adminToken, http.StatusBadRequest},
+		{"to before from", "from=2026-01-02&to=2026-01-01", "Bearer " + adminToken, http.StatusBadRequest},
+		{"scheme in lower case", "from=2026-01-01&to=2026-01-01", "bearer " + adminToken, http.StatusOK},
+		{"other scheme", "from=2026-01-01&to=2026-01-01", "Basic " + adminToken, http.StatusUnauthorized},
+		{"token in other case", "from=2026-01-01&to=2026-01-01", "Bearer " + strings.ToUpper(adminToken), http.StatusUnauthorized},
+		{"token with a suffix", "from=2026-01-01&to=2026-01-01", "Bearer " + adminToken + "x", http.StatusUnauthorized},
+		{"no scheme", "from=2026-01-01&to=2026-01-01", adminToken, http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := e.do(t, request{method: "GET", path: "/v1/admin/sites/shop/stats?" + tt.query, header: map[string]string{"Authorization": tt.auth}})
+			wantStatus(t, rec, tt.status)
+		})
+	}
+}
+
+// TestProbes: /healthz and /readyz answer GET and HEAD (load balancers'
+// health checks often send HEAD).
+func TestProbes(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			t.Run(method+" "+path, func(t *testing.T) {
+				wantStatus(t, e.do(t, request{method: method, path: path}), http.StatusOK)
+			})
+		}
+	}
+}
+
 func labels(m *dto.Metric) string {
 	var parts []string
 	for _, l := range m.GetLabel() {

@@ -90,16 +90,17 @@ func isSameOrigin(origin, host string) bool {
 }
 
 // requireToken guards a route with a bearer token, compared in constant
-// time. An empty token means the routes are off: 404, as if absent.
+// time (the scheme "Bearer" in any case, RFC 9110 §11.1). An empty token
+// means the routes are off: 404, as if absent.
 func requireToken(token string) echo.MiddlewareFunc {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if token == "" {
 				return errStatus(http.StatusNotFound, "not found")
 			}
-			got := []byte(c.Request().Header.Get(echo.HeaderAuthorization))
-			if subtle.ConstantTimeCompare(got, want) != 1 {
+			scheme, got, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+			if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="crumb"`)
 				return errStatus(http.StatusUnauthorized, "missing or wrong bearer token")
 			}

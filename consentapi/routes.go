@@ -44,8 +44,9 @@ func (s *Server) routes() {
 	e.GET("/demo/:file", s.handleDemoFile)
 
 	// Operations.
-	e.GET("/healthz", s.handleHealthz)
-	e.GET("/readyz", s.handleReadyz)
+	probe := []string{http.MethodGet, http.MethodHead} // load balancers send HEAD too
+	e.Match(probe, "/healthz", s.handleHealthz)
+	e.Match(probe, "/readyz", s.handleReadyz)
 	metricsToken := s.opts.MetricsToken
 	if metricsToken == "" {
 		metricsToken = s.opts.AdminToken

@@ -170,7 +170,7 @@ func (s *Server) handleOverrideDelete(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if err := s.store.DeleteOverride(ctx, si.cfg.ID, o.Key()); errors.Is(err, store.ErrNotFound) {
-		return errStatus(http.StatusNotFound, "no override %q", o.Key())
+		return errStatus(http.StatusNotFound, "no override for name %q, kind %q, domain %q", o.Name, o.Kind, o.Domain)
 	} else if err != nil {
 		return err
 	}
