@@ -152,6 +152,13 @@ func TestServeUsage(t *testing.T) {
 		{"negative erase rewrite", []string{"serve", "-erase-rewrite", "-1h"}, nil, 2, "erase rewrite"},
 		{"bad redis fsync", []string{"serve", "-redis-fsync", "sometimes"}, nil, 2, `redis fsync "sometimes"`},
 		{"redis fsync everysec", []string{"serve", "-config", exampleConfig, "-redis-url", everysec.URL()}, nil, 1, `appendfsync is "everysec"`},
+		{"addr without port", []string{"serve", "-addr", "notanaddr"}, nil, 2, `addr "notanaddr"`},
+		{"addr port out of range", []string{"serve", "-addr", "127.0.0.1:99999"}, nil, 2, `addr "127.0.0.1:99999"`},
+		{"negative rate limit", []string{"serve", "-rate-limit", "-5"}, nil, 2, "rate limit -5"},
+		{"NaN rate limit", []string{"serve", "-rate-limit", "NaN"}, nil, 2, "rate limit NaN"},
+		{"negative rate burst", []string{"serve", "-rate-burst", "-3"}, nil, 2, "rate burst -3"},
+		{"white-space admin token", []string{"serve"}, map[string]string{"CRUMB_ADMIN_TOKEN": " "}, 2, "CRUMB_ADMIN_TOKEN has leading or trailing white space"},
+		{"admin token with a newline", []string{"serve"}, map[string]string{"CRUMB_ADMIN_TOKEN": "s3cret-token\n"}, 2, "CRUMB_ADMIN_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,6 +168,35 @@ func TestServeUsage(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTopLevel covers crumb without a subcommand's flags: help, version
+// (also as -version and --version) and unknown names.
+func TestTopLevel(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"version"}, 0, "crumb "},
+		{[]string{"--version"}, 0, "crumb "},
+		{[]string{"-version"}, 0, "crumb "},
+		{[]string{"--help"}, 0, "Subcommands:"},
+		{[]string{"frobnicate"}, 2, ""},
+		{nil, 2, "Subcommands:"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out strings.Builder
+			err := run(context.Background(), tt.args, func(string) string { return "" }, strings.NewReader(""), &out, &strings.Builder{})
+			if got := exitCode(err); got != tt.code {
+				t.Fatalf("exit code %d (%v), want %d", got, err, tt.code)
+			}
+			if !strings.Contains(out.String(), tt.out) {
+				t.Errorf("stdout %q lacks %q", out.String(), tt.out)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -113,6 +114,20 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	if _, err := parseCIDRs(c.trustedProxies); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if err := checkAddr(c.addr); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.rateLimit < 0 && c.rateLimit != -1 || math.IsNaN(c.rateLimit) || math.IsInf(c.rateLimit, 0) {
+		problems = append(problems, fmt.Sprintf("rate limit %v: want a positive number, 0 (the default) or -1 (off)", c.rateLimit))
+	}
+	if c.rateBurst < 0 {
+		problems = append(problems, fmt.Sprintf("rate burst %d: want a positive number or 0 (the default)", c.rateBurst))
+	}
+	for name, token := range map[string]string{"CRUMB_ADMIN_TOKEN": c.adminToken, "CRUMB_METRICS_TOKEN": c.metricsToken} {
+		if token != strings.TrimSpace(token) {
+			problems = append(problems, name+" has leading or trailing white space (a newline from a file?); set it without")
+		}
+	}
 	if c.eraseRewrite < 0 {
 		problems = append(problems, "erase rewrite must not be negative")
 	}
@@ -126,6 +141,19 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 		return nil, usagef("serve: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// checkAddr reports a listen address that is not host:port with a port
+// net.Listen takes (a number up to 65535 or a service name).
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = net.LookupPort("tcp", port)
+	}
+	if err != nil {
+		return fmt.Errorf("addr %q: want host:port, such as 127.0.0.1:8080 or :8080", addr)
+	}
+	return nil
 }
 
 // parseCIDRs reads comma-separated networks; a bare IP is a /32 or /128.
