@@ -133,7 +133,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{Problems: []Problem{{File: name, Message: "the file is empty; it must list at least one site under sites:"}}}
 		}
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	cfg.Path = name
 	cfg.applyDefaults()
@@ -148,20 +148,6 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-// yamlError turns a YAML decoding error into an *Error with one problem per
-// line the decoder complained about.
-func yamlError(name string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		e := &Error{}
-		for _, m := range te.Errors {
-			e.Problems = append(e.Problems, Problem{File: name, Message: m})
-		}
-		return e
-	}
-	return &Error{Problems: []Problem{{File: name, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}}
 }
 
 func (c *Config) applyDefaults() {
