@@ -371,8 +371,14 @@ func TestScanSettingsAPI(t *testing.T) {
 	path := "/v1/admin/sites/shop/scan-settings"
 	rec := e.do(t, request{method: "GET", path: path, header: bearer})
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"schedule":"weekly"`) || !strings.Contains(rec.Body.String(), `"max_pages":50`) ||
-		!strings.Contains(rec.Body.String(), `"stored":null`) || !strings.Contains(rec.Body.String(), `"next_run":"`) {
+		!strings.Contains(rec.Body.String(), `"stored":null`) || !strings.Contains(rec.Body.String(), `"next_run":"`) || !strings.Contains(rec.Body.String(), `"scheduled":true`) {
 		t.Errorf("GET defaults: %d %s", rec.Code, rec.Body)
+	}
+	// With no scan queue (embedded store, no workers) nothing is scheduled.
+	off := newEnv(t)
+	if rec := off.do(t, request{method: "GET", path: path, header: bearer}); rec.Code != 200 ||
+		!strings.Contains(rec.Body.String(), `"scheduled":false`) || strings.Contains(rec.Body.String(), "next_run") {
+		t.Errorf("GET without a scheduler: %d %s; want scheduled false and no next_run", rec.Code, rec.Body)
 	}
 	for _, tt := range []struct{ body, field string }{
 		{`{"schedule":"0 3 * *"}`, "scan.schedule"},

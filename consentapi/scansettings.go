@@ -16,7 +16,8 @@ import (
 // overlaid with those stored through the admin API (Stored).
 type scanSettingsResponse struct {
 	Schedule      string              `json:"schedule"`
-	NextRun       *time.Time          `json:"next_run,omitempty"`
+	Scheduled     bool                `json:"scheduled"`          // a scheduler runs the schedule (Redis, or serve -workers > 0)
+	NextRun       *time.Time          `json:"next_run,omitempty"` // when it next runs; absent when nothing is scheduled
 	StartURLs     []string            `json:"start_urls"`
 	MaxPages      int                 `json:"max_pages"`
 	Modes         []string            `json:"modes"`
@@ -49,7 +50,10 @@ func (s *Server) scanSettingsResponse(site siteconfig.Site, stored *store.ScanSe
 	if out.Keep == 0 {
 		out.Keep = store.DefaultScanHistory
 	}
-	if next := site.ScanSchedule().Next(site.ID, s.now()); !next.IsZero() {
+	// Without the scan queue (embedded store, no workers) no scheduler
+	// runs: the schedule is configured, not in force.
+	out.Scheduled = s.opts.Scans.Enqueue != nil
+	if next := site.ScanSchedule().Next(site.ID, s.now()); out.Scheduled && !next.IsZero() {
 		out.NextRun = &next
 	}
 	return out
