@@ -136,11 +136,18 @@ func (s *Server) history(c echo.Context) ([]store.Record, error) {
 // POST /v1/sites/{site}/impressions.
 func (s *Server) handleImpression(c echo.Context) error {
 	si := siteOf(c)
+	buf, err := readBody(c)
+	if err != nil {
+		return err
+	}
 	var req impressionRequest
-	if err := readJSON(c, &req); err != nil {
+	if err := decodeJSON(buf, &req); err != nil {
 		return err
 	}
 	if cur := si.state.Load().revision; req.Revision < 1 || req.Revision > cur {
+		if req.Revision == 0 && !hasValue(buf, "revision") {
+			return badField("revision", "missing: want a revision this site has served (1 to %d)", cur)
+		}
 		return badField("revision", "%d: want a revision this site has served (1 to %d)", req.Revision, cur)
 	}
 	if !si.languages[req.Language] {

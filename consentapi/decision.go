@@ -27,6 +27,9 @@ type decisionRequest struct {
 	Banner        string           `json:"banner"`
 	Language      string           `json:"language"`
 	WidgetVersion string           `json:"widget_version"`
+	// noRevision: the body has no revision, or null (readDecision sets
+	// it, for the error message).
+	noRevision bool
 }
 
 // impressionRequest is the body of POST /v1/sites/{site}/impressions.
@@ -42,11 +45,16 @@ func readDecision(c echo.Context, d *decisionRequest, si *site) error {
 	if err != nil {
 		return err
 	}
-	if fastDecodeDecision(buf, d, si) {
-		return nil
+	if !fastDecodeDecision(buf, d, si) {
+		*d = decisionRequest{}
+		if err := decodeJSON(buf, d); err != nil {
+			return err
+		}
 	}
-	*d = decisionRequest{}
-	return decodeJSON(buf, d)
+	if d.Revision == 0 {
+		d.noRevision = !hasValue(buf, "revision")
+	}
+	return nil
 }
 
 // readJSON checks the content type and size of the body and decodes it
@@ -89,6 +97,8 @@ func readBody(c echo.Context) ([]byte, error) {
 }
 
 // decodeJSON decodes one JSON object into v and names what is wrong.
+// A key given twice in one object is refused, not resolved (encoding/json
+// would take the last): what is recorded must not come from ambiguous input.
 func decodeJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -118,7 +128,101 @@ func decodeJSON(data []byte, v any) error {
 	if n, _ := dec.Buffered().Read(rest[:]); n > 0 && !isSpace(rest[0]) {
 		return badField("", "malformed JSON: data after the object")
 	}
+	if i := skipSpace(data); i == len(data) || data[i] != '{' {
+		return badField("", "the body must be a JSON object") // null decodes without error
+	}
+	if path := duplicateKey(data); path != "" {
+		return badField(path, "given more than once: give each field once")
+	}
 	return nil
+}
+
+func skipSpace(data []byte) int {
+	i := 0
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+// duplicateKey returns the path of the first key given twice in one object
+// of the JSON value data ("action", "categories.analytics"), or "". Keys
+// are compared as encoding/json matches them to struct fields, ignoring
+// case ("Action" repeats "action"); in a map such keys are distinct, but a
+// request spelling one key two ways is ambiguous anyway. data is a value
+// encoding/json has decoded.
+func duplicateKey(data []byte) string {
+	type frame struct {
+		object  bool
+		wantKey bool // an object's next token is a key or its end
+		path    string
+		key     string // the key whose value comes next
+		keys    []string
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		n := len(stack)
+		if n > 0 && stack[n-1].wantKey {
+			f := &stack[n-1]
+			if k, ok := tok.(string); ok {
+				for _, seen := range f.keys {
+					if strings.EqualFold(seen, k) {
+						return f.path + seen
+					}
+				}
+				f.keys = append(f.keys, k)
+				f.key, f.wantKey = k, false
+				continue
+			}
+			// '}': the object ends.
+			stack = stack[:n-1]
+		} else {
+			path := ""
+			if n > 0 {
+				path = stack[n-1].path
+				if stack[n-1].object {
+					path += stack[n-1].key + "."
+				}
+			}
+			switch tok {
+			case json.Delim('{'):
+				stack = append(stack, frame{object: true, wantKey: true, path: path})
+				continue
+			case json.Delim('['):
+				stack = append(stack, frame{path: path})
+				continue
+			case json.Delim(']'):
+				stack = stack[:n-1]
+			}
+		}
+		// A value ended.
+		if len(stack) == 0 {
+			return ""
+		}
+		if f := &stack[len(stack)-1]; f.object {
+			f.wantKey = true
+		}
+	}
+}
+
+// hasValue reports whether the JSON object data has key (compared as
+// encoding/json does) with a value other than null.
+func hasValue(data []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return false
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) && string(v) != "null" {
+			return true
+		}
+	}
+	return false
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\r' || b == '\t' }
@@ -148,8 +252,14 @@ func (si *site) validate(d *decisionRequest, current int) (map[string]bool, erro
 	if d.ConsentID != "" && !validConsentID(d.ConsentID) {
 		return nil, badField("consent_id", "not a consent id issued by this service")
 	}
+	if d.Action == "" {
+		return nil, badField("action", "missing: want accept_all, reject_all, custom, withdraw or gpc")
+	}
 	if !d.Action.Valid() {
 		return nil, badField("action", "%q: want accept_all, reject_all, custom, withdraw or gpc", d.Action)
+	}
+	if d.Revision == 0 && d.noRevision {
+		return nil, badField("revision", "missing: want a revision this site has served (1 to %d)", current)
 	}
 	if d.Revision < 1 || d.Revision > current {
 		return nil, badField("revision", "%d: want a revision this site has served (1 to %d)", d.Revision, current)

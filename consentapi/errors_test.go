@@ -44,7 +44,20 @@ func TestBadInput(t *testing.T) {
 		{"revision a string", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": "1"})}, 400, "revision", "wrong type"},
 		{"revision fraction", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": 1.5})}, 400, "revision", "wrong type"},
 		{"revision not served", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": 2})}, 400, "revision", ""},
-		{"revision missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": nil})}, 400, "revision", ""},
+		{"revision missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": nil})}, 400, "revision", "missing"},
+		{"revision null", request{method: "POST", path: consents, body: strings.Replace(e.decision(t, nil), `"revision":1`, `"revision":null`, 1)}, 400, "revision", "missing"},
+		{"revision zero", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"revision": 0})}, 400, "revision", "0: want"},
+		{"null body", request{method: "POST", path: consents, body: "null"}, 400, "", "must be a JSON object"},
+		{"action missing", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": nil})}, 400, "action", "missing"},
+		{"action twice", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"action":"custom"`, `,"action":"reject_all"`)}, 400, "action", "more than once"},
+		{"action twice, same value", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"action":"custom"`, `,"action":"custom"`)}, 400, "action", "more than once"},
+		{"action twice, other case", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"action":"custom"`, `,"ACTION":"reject_all"`)}, 400, "action", "more than once"},
+		{"action twice, escaped", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"action":"custom"`, `,"\u0061ction":"reject_all"`)}, 400, "action", "more than once"},
+		{"event id twice", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"event_id":"evt-0123456789abcdef"`, `, "event_id":"evt-fedcba9876543210"`)}, 400, "event_id", "more than once"},
+		{"category twice", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"marketing":false`, `,"marketing":true`)}, 400, "categories.marketing", "more than once"},
+		{"categories twice", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"categories":{"analytics":true,"marketing":false,"necessary":true}`, `,"categories":{"analytics":false,"marketing":false,"necessary":true}`)}, 400, "categories", "more than once"},
+		{"impression revision missing", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"language":"sv"}`}, 400, "revision", "missing"},
+		{"impression field twice", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv","revision":2}`}, 400, "revision", "more than once"},
 		{"necessary false", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": map[string]any{"necessary": false, "analytics": true, "marketing": false}})}, 400, "categories.necessary", "cannot be refused"},
 		{"bad action", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "maybe"})}, 400, "action", ""},
 		{"accept_all with a refusal", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "accept_all"})}, 400, "categories.marketing", "accept_all"},
@@ -99,6 +112,16 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dup returns body with extra inserted after its first occurrence of
+// after.
+func dup(tb testing.TB, body, after, extra string) string {
+	tb.Helper()
+	if !strings.Contains(body, after) {
+		tb.Fatalf("%s has no %s", body, after)
+	}
+	return strings.Replace(body, after, after+extra, 1)
 }
 
 var admin = map[string]string{"Authorization": "Bearer " + adminToken}

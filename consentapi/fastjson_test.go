@@ -20,6 +20,10 @@ func FuzzFastDecode(f *testing.F) {
 	f.Add([]byte(`{"event_id":"evt-0123456789abcdef","action":"custom","categories":{"necessary":true,"analytics":false},"revision":3,"banner":"0123456789abcdef0123456789abcdef","language":"sv","widget_version":"w1"}`))
 	f.Add([]byte(` { "consent_id" : "AAAAAAAAAAAAAAAAAAAAAA" , "revision" : 0 , "categories" : { } } `))
 	f.Add([]byte(`{"revision":01}`))
+	f.Add([]byte(`{"action":"custom","action":"reject_all"}`))
+	f.Add([]byte(`{"categories":{"analytics":true,"analytics":false}}`))
+	f.Add([]byte(`{"action":"custom","Action":"reject_all"}`))
+	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, s := range []*site{nil, si} {
 			var fast decisionRequest

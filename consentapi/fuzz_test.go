@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
 // FuzzDecision sends arbitrary bodies and content types to the decision
 // endpoint of a real server: whatever arrives, the answer is never a 5xx
-// and never a panic, errors are JSON, and a 201 answers with a consent id.
+// and never a panic, errors are JSON, a 201 answers with a consent id, and
+// no body with a key given twice in one object is accepted.
 // "BANNER" and "WIDGET" in a body are replaced by the site's real banner
 // hash and the served widget bundle's hash so that valid decisions are
 // reachable. Seeds: testdata/fuzz/FuzzDecision.
@@ -37,6 +39,45 @@ func FuzzDecision(f *testing.F) {
 			t.Fatalf("status %d without an error message: %s", rec.Code, rec.Body)
 		case rec.Code == 201 && out["consent_id"] == nil:
 			t.Fatalf("201 without a consent id: %s", rec.Body)
+		case rec.Code < 300 && repeatsKey(json.NewDecoder(bytes.NewReader(body))):
+			t.Fatalf("status %d for a body with a key given twice: %q", rec.Code, body)
 		}
 	})
+}
+
+// repeatsKey reports whether the JSON value dec reads has a key twice in
+// one object, compared as encoding/json matches struct fields (case
+// folded). Malformed input reports false.
+func repeatsKey(dec *json.Decoder) bool {
+	tok, err := dec.Token()
+	if err != nil {
+		return false
+	}
+	switch tok {
+	case json.Delim('{'):
+		var keys []string
+		for dec.More() {
+			tok, err := dec.Token()
+			k, ok := tok.(string)
+			if err != nil || !ok {
+				return false
+			}
+			for _, seen := range keys {
+				if strings.EqualFold(seen, k) {
+					return true
+				}
+			}
+			keys = append(keys, k)
+			if repeatsKey(dec) {
+				return true
+			}
+		}
+	case json.Delim('['):
+		for dec.More() {
+			if repeatsKey(dec) {
+				return true
+			}
+		}
+	}
+	return false
 }
