@@ -3,6 +3,8 @@ package consentapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -33,6 +35,11 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 	if err := s.checkWidgetVersion(c.Request().Context(), req.WidgetVersion); err != nil {
 		return err
 	}
+	if req.Action == store.Withdraw {
+		if err := s.checkWithdrawal(c.Request().Context(), si, &req, cats); err != nil {
+			return err
+		}
+	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	d := store.Decision{
 		Record: store.Record{
@@ -58,6 +65,13 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !created && !sameDecision(rec, d.Record) {
+		// The event id is another decision's (another visitor's, or a
+		// client reusing ids): answering with that record would hand this
+		// visitor its consent id and cookie and drop their own choice.
+		return &apiError{status: http.StatusConflict, field: "event_id",
+			msg: "this event_id is already recorded with a different decision; a new decision needs a new event_id"}
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -68,6 +82,50 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 		c.SetCookie(si.consentCookie(cookieValue(rec, si.categories), origin, c.Request().Host, maxAge))
 	}
 	return writeConsent(c, status, rec, false)
+}
+
+// sameDecision reports whether a stored record and a retried decision are
+// the same choice: action, categories, revision, banner and language.
+// Consent ids are not compared: a decision naming an unknown or expired
+// consent got a new id, and its retry names the old one again.
+func sameDecision(stored, retry store.Record) bool {
+	return stored.Action == retry.Action && stored.Revision == retry.Revision &&
+		stored.Banner == retry.Banner && stored.Language == retry.Language &&
+		maps.Equal(stored.Categories, retry.Categories)
+}
+
+// checkWithdrawal checks that a withdraw takes back something: it names a
+// consent, and that consent's latest record granted at least one of the
+// categories the decision refuses. It is the one action that reads the
+// consent before recording.
+func (s *Server) checkWithdrawal(ctx context.Context, si *site, req *decisionRequest, cats map[string]bool) error {
+	if req.ConsentID == "" {
+		return badField("consent_id", "a withdrawal needs the consent it withdraws: give its consent_id (a first decision is custom or reject_all)")
+	}
+	recs, err := s.store.Consent(ctx, si.cfg.ID, req.ConsentID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// A consent id the store does not know (never issued, expired or
+		// erased) is accepted and starts a new consent, as for any other
+		// action: the visitor's consent may have run out between the
+		// choice and its sending, and refusing the decision would lose
+		// their refusal.
+		return nil
+	case err != nil:
+		return err
+	}
+	for _, r := range recs {
+		if r.EventID == req.EventID {
+			return nil // a retry: Record answers it as one (or as a conflict)
+		}
+	}
+	latest := recs[len(recs)-1]
+	for id, granted := range cats {
+		if !granted && latest.Categories[id] {
+			return nil
+		}
+	}
+	return badField("action", "withdraw takes back a category granted before, and this consent's latest decision granted none of the categories this one refuses: nothing granted is taken back; send custom (or reject_all)")
 }
 
 // handleConsentGet returns a consent's current state:

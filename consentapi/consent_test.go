@@ -1,10 +1,13 @@
 package consentapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,3 +161,217 @@ func TestCORS(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// errorOf decodes a JSON error answer.
+func errorOf(tb testing.TB, rec *httptest.ResponseRecorder) (msg, field string) {
+	tb.Helper()
+	var body struct {
+		Error string `json:"error"`
+		Field string `json:"field"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error == "" {
+		tb.Fatalf("body %q is not a JSON error (%v)", rec.Body, err)
+	}
+	return body.Error, body.Field
+}
+
+// TestEventIDReuse sends a decision, then another with the same event id:
+// the same decision is a retry and answered with the stored record; a
+// different one is 409 and changes nothing.
+func TestEventIDReuse(t *testing.T) {
+	all := func(v bool) map[string]any { return map[string]any{"necessary": true, "analytics": v, "marketing": v} }
+	tests := []struct {
+		name          string
+		first, second map[string]any
+		status        int
+	}{
+		{"retry", nil, nil, http.StatusOK},
+		// The first named an unknown consent and got a new id; its retry
+		// names the old id again and is still the same decision.
+		{"retry naming an unknown consent", map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}, map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}, http.StatusOK},
+		{"retry after the id was learnt", map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}, map[string]any{"consent_id": "first"}, http.StatusOK},
+		{"other action and categories", nil, map[string]any{"action": "reject_all", "categories": all(false)}, http.StatusConflict},
+		{"other action only", map[string]any{"action": "accept_all", "categories": all(true)}, map[string]any{"action": "custom", "categories": all(true)}, http.StatusConflict},
+		{"one category other", nil, map[string]any{"categories": map[string]any{"necessary": true, "analytics": true, "marketing": true}}, http.StatusConflict},
+		{"other language", nil, map[string]any{"language": "en"}, http.StatusConflict},
+		{"other revision", map[string]any{"revision": 2}, map[string]any{"revision": 1}, http.StatusConflict},
+		{"another visitor's event id", map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}, map[string]any{"consent_id": "BBBBBBBBBBBBBBBBBBBBBB", "categories": all(false), "action": "reject_all"}, http.StatusConflict},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			// Revision 2 so that a decision may name revision 1 or 2.
+			e := newEnvOn(t, b.open(t), func(o *consentapi.Options) { o.Sites.Sites[0].Revision = 2 })
+			for i, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					const consents = "/v1/sites/shop/consents"
+					event := map[string]any{"event_id": "evt-reuse-" + strconv.Itoa(1000000000+i), "revision": 2}
+					with := func(m map[string]any) map[string]any {
+						out := map[string]any{}
+						for k, v := range event {
+							out[k] = v
+						}
+						for k, v := range m {
+							out[k] = v
+						}
+						return out
+					}
+					first := e.do(t, request{method: "POST", path: consents, body: e.decision(t, with(tt.first)), host: "shop.example", origin: "https://shop.example"})
+					wantStatus(t, first, http.StatusCreated)
+					id := decode[answer](t, first).ConsentID
+					second := with(tt.second)
+					if second["consent_id"] == "first" {
+						second["consent_id"] = id
+					}
+					rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, second), host: "shop.example", origin: "https://shop.example"})
+					wantStatus(t, rec, tt.status)
+					if tt.status == http.StatusOK {
+						if rec.Body.String() != first.Body.String() {
+							t.Errorf("retry answered\n%s\nwant the stored record\n%s", rec.Body, first.Body)
+						}
+						if len(rec.Result().Cookies()) != 1 {
+							t.Errorf("retry set cookies %v, want the consent cookie", rec.Result().Cookies())
+						}
+						return
+					}
+					if _, field := errorOf(t, rec); field != "event_id" {
+						t.Errorf("field %q, want event_id", field)
+					}
+					if c := rec.Header().Values("Set-Cookie"); len(c) != 0 {
+						t.Errorf("a refused reuse set %v", c)
+					}
+					if strings.Contains(rec.Body.String(), id) {
+						t.Errorf("a refused reuse answered with the other decision's consent id: %s", rec.Body)
+					}
+					// Nothing was written: the first consent still has its one record.
+					ex := e.do(t, request{method: "GET", path: consents + "/" + id + "/export"})
+					wantStatus(t, ex, http.StatusOK)
+					var export struct{ Records []store.Record }
+					if err := json.Unmarshal(ex.Body.Bytes(), &export); err != nil || len(export.Records) != 1 {
+						t.Errorf("history after a refused reuse: %s (%v)", ex.Body, err)
+					}
+				})
+			}
+		})
+	}
+}
+
+// readCounter is a store that counts the reads of a consent's history.
+type readCounter struct {
+	store.Store
+	reads atomic.Int64
+}
+
+func (r *readCounter) Consent(ctx context.Context, site, id string) ([]store.Record, error) {
+	r.reads.Add(1)
+	return r.Store.Consent(ctx, site, id)
+}
+
+// TestWithdraw checks that a withdraw takes back a category the consent
+// it names granted, and that only withdraw reads the consent first.
+func TestWithdraw(t *testing.T) {
+	cats := func(analytics, marketing bool) map[string]any {
+		return map[string]any{"necessary": true, "analytics": analytics, "marketing": marketing}
+	}
+	custom := map[string]any{"action": "custom", "categories": cats(true, false)} // grants analytics
+	withdraw := func(analytics, marketing bool) map[string]any {
+		return map[string]any{"action": "withdraw", "categories": cats(analytics, marketing)}
+	}
+	tests := []struct {
+		name   string
+		before []map[string]any // recorded first, in order, under one consent id
+		req    map[string]any   // "consent_id": "first" names that consent
+		status int
+		field  string
+		sameID bool // the answer has the consent id of before
+		reads  int64
+	}{
+		{"takes back analytics", []map[string]any{custom}, withdraw(false, false), 201, "", true, 1},
+		{"takes back analytics, keeps marketing", []map[string]any{{"action": "accept_all", "categories": cats(true, true)}}, withdraw(false, true), 201, "", true, 1},
+		{"no consent id", nil, withdraw(false, false), 400, "consent_id", false, 0},
+		{"refuses only what was not granted", []map[string]any{custom}, withdraw(true, false), 400, "action", false, 1},
+		{"after reject_all", []map[string]any{{"action": "reject_all", "categories": cats(false, false)}}, withdraw(false, false), 400, "action", false, 1},
+		{"after a withdrawal of everything", []map[string]any{custom, withdraw(false, false)}, withdraw(false, false), 400, "action", false, 1},
+		{"earlier grant no longer latest", []map[string]any{{"action": "accept_all", "categories": cats(true, true)}, {"action": "custom", "categories": cats(false, true)}}, withdraw(false, true), 400, "action", false, 1},
+		{"unknown consent id starts a new one", nil, merge(withdraw(false, false), map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}), 201, "", false, 1},
+		{"retry of the latest withdrawal", []map[string]any{custom, merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-01"})},
+			merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-01"}), 200, "", true, 1},
+		{"retry of an earlier withdrawal", []map[string]any{custom, merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-02"}), {"action": "reject_all", "categories": cats(false, false)}},
+			merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-02"}), 200, "", true, 1},
+		{"custom does not read", []map[string]any{custom}, map[string]any{"action": "custom", "categories": cats(false, false)}, 201, "", true, 0},
+		{"reject_all does not read", []map[string]any{custom}, map[string]any{"action": "reject_all", "categories": cats(false, false)}, 201, "", true, 0},
+		{"accept_all does not read", nil, map[string]any{"action": "accept_all", "categories": cats(true, true)}, 201, "", false, 0},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			rc := &readCounter{Store: b.open(t)}
+			e := newEnvOn(t, rc)
+			const consents = "/v1/sites/shop/consents"
+			for i, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					id := ""
+					for j, d := range tt.before {
+						body := merge(map[string]any{"event_id": "evt-withdraw-" + strconv.Itoa(1000000000+100*i+j), "consent_id": id}, d)
+						if id == "" {
+							delete(body, "consent_id")
+						}
+						rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, body)})
+						wantStatus(t, rec, http.StatusCreated)
+						id = decode[answer](t, rec).ConsentID
+					}
+					body := merge(map[string]any{"event_id": "evt-withdraw-" + strconv.Itoa(1000000099+100*i)}, tt.req)
+					if id != "" && body["consent_id"] == nil {
+						body["consent_id"] = id
+					}
+					before := rc.reads.Load()
+					rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, body)})
+					wantStatus(t, rec, tt.status)
+					if got := rc.reads.Load() - before; got != tt.reads {
+						t.Errorf("the decision read the consent %d times, want %d", got, tt.reads)
+					}
+					if tt.status >= 400 {
+						if _, field := errorOf(t, rec); field != tt.field {
+							t.Errorf("field %q, want %q", field, tt.field)
+						}
+						return
+					}
+					if got := decode[answer](t, rec).ConsentID; (got == id) != tt.sameID || got == "" {
+						t.Errorf("consent id %q (before %q), want the same: %v", got, id, tt.sameID)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestWithdrawStoreDown: the read before a withdrawal answers 503 when
+// the store is unavailable, like the write.
+func TestWithdrawStoreDown(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			st := b.open(t)
+			e := newEnvOn(t, st)
+			first := e.do(t, request{method: "POST", path: "/v1/sites/shop/consents", body: e.decision(t, nil)})
+			wantStatus(t, first, http.StatusCreated)
+			body := e.decision(t, map[string]any{"event_id": "evt-withdraw-down-0001", "consent_id": decode[answer](t, first).ConsentID,
+				"action": "withdraw", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": false}})
+			st.Close()
+			rec := e.do(t, request{method: "POST", path: "/v1/sites/shop/consents", body: body})
+			wantStatus(t, rec, http.StatusServiceUnavailable)
+			if rec.Header().Get("Retry-After") == "" {
+				t.Error("no Retry-After")
+			}
+		})
+	}
+}
+
+// merge returns the keys of a, replaced and completed by b's.
+func merge(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/crumbhq/crumb/consentapi"
 	"github.com/crumbhq/crumb/consentapi/localstore"
+	"github.com/crumbhq/crumb/consentapi/redisstore"
+	"github.com/crumbhq/crumb/consentapi/redistest"
 	"github.com/crumbhq/crumb/consentapi/siteconfig"
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/crumbhq/crumb/widget"
@@ -20,25 +22,65 @@ import (
 
 const adminToken = "test-admin-token"
 
-// env is a server on a fresh embedded store.
+// env is a server on a fresh store.
 type env struct {
-	srv   *consentapi.Server
-	store *localstore.Store
-	reg   *prometheus.Registry
+	srv *consentapi.Server
+	// store is the embedded store of newEnv (nil on another backend);
+	// backend is the store whatever it is.
+	store   *localstore.Store
+	backend store.Store
+	reg     *prometheus.Registry
 }
 
-// newEnv starts a server on testdata/sites.yaml; edit adjusts the options.
+// newEnv starts a server on testdata/sites.yaml and a fresh embedded
+// store; edit adjusts the options.
 func newEnv(tb testing.TB, edit ...func(*consentapi.Options)) *env {
 	tb.Helper()
-	cfg, err := siteconfig.Load("testdata/sites.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := openEmbedded(tb)
+	e := newEnvOn(tb, st, edit...)
+	e.store = st
+	return e
+}
+
+// backends are the stores the public API tests run on: a fresh one each
+// call of open.
+var backends = []struct {
+	name string
+	open func(tb testing.TB) store.Store
+}{
+	{"embedded", func(tb testing.TB) store.Store { return openEmbedded(tb) }},
+	{"redis", func(tb testing.TB) store.Store {
+		srv := redistest.Start(tb)
+		c, err := redisstore.Dial(srv.URL())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		st, err := redisstore.New(context.Background(), c, redisstore.Options{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { st.Close() })
+		return st
+	}},
+}
+
+func openEmbedded(tb testing.TB) *localstore.Store {
+	tb.Helper()
 	st, err := localstore.Open(filepath.Join(tb.TempDir(), "crumb.db"), localstore.Options{NoSync: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// newEnvOn starts a server on testdata/sites.yaml and st.
+func newEnvOn(tb testing.TB, st store.Store, edit ...func(*consentapi.Options)) *env {
+	tb.Helper()
+	cfg, err := siteconfig.Load("testdata/sites.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	opts := consentapi.Options{
 		Sites:      cfg,
 		AdminToken: adminToken,
@@ -56,7 +98,7 @@ func newEnv(tb testing.TB, edit ...func(*consentapi.Options)) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{srv: srv, store: st, reg: opts.Registry}
+	return &env{srv: srv, backend: st, reg: opts.Registry}
 }
 
 // request describes one call.
