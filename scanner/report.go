@@ -21,11 +21,14 @@ const (
 // GrantMode returns the consent mode that grants category c alone.
 func GrantMode(c Category) string { return ModeGrantPrefix + string(c) }
 
-// GrantedCategory returns the category a "grant:" mode grants, and false
-// for any other mode.
+// GrantedCategory returns the category a "grant:" mode grants, and "" and
+// false for any other mode (none, accept-all).
 func GrantedCategory(mode string) (Category, bool) {
 	c, ok := strings.CutPrefix(mode, ModeGrantPrefix)
-	return Category(c), ok
+	if !ok {
+		return "", false
+	}
+	return Category(c), true
 }
 
 // CheckMode reports what is wrong with a consent mode's spelling, or nil:

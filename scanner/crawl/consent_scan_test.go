@@ -2,6 +2,7 @@ package crawl_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -209,5 +210,63 @@ func TestScanGrantWithoutCrumb(t *testing.T) {
 		return strings.HasPrefix(n, `grant:analytics: no page ran crumb's widget, or a consent platform whose API grants one category`)
 	}) {
 		t.Errorf("notes %q do not say the category could not be granted", rep.Notes)
+	}
+}
+
+// TestScanModesWithoutGrant: the none and accept-all modes are not grant:
+// modes. A visit without consent on a site running crumb's widget sets no
+// consent cookie, posts no decision and notes nothing about granting a
+// category; accept-all grants every category and notes no category
+// "accept-all" either.
+func TestScanModesWithoutGrant(t *testing.T) {
+	for _, tc := range []struct {
+		mode     string
+		consents *regexp.Regexp // the crumb_consent values the shop may see; nil: none at all
+	}{
+		{scanner.ModeNone, nil},
+		{scanner.ModeAcceptAll, regexp.MustCompile(`^1\.[A-Za-z0-9_-]{16,64}\.3\.analytics\+marketing\.\d{10}$`)},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			site, err := crawltest.NewBokhandeln()
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := testOptions(t, "https://www.bokhandeln.se/", serve(t, site, crawltest.BokhandelnHosts))
+			o.Modes = []string{tc.mode}
+			o.MaxPages = 2
+			rep, err := scan(t, context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Pages) != 2 {
+				t.Fatalf("%d pages visited, want 2: %+v", len(rep.Pages), rep.Pages)
+			}
+			if len(rep.Granted) != 0 {
+				t.Errorf("granted %v, want nothing: %s is not a grant: mode", rep.Granted, tc.mode)
+			}
+			if n := site.Posts(); n != 0 {
+				t.Errorf("%d consent decisions posted to the site's API, want none", n)
+			}
+			consents := site.Consents()
+			for _, v := range consents {
+				if tc.consents == nil || !tc.consents.MatchString(v) {
+					t.Errorf("the shop was sent crumb_consent=%q in mode %s", v, tc.mode)
+				}
+			}
+			if tc.consents != nil && len(consents) == 0 {
+				t.Errorf("no page was requested with crumb_consent in mode %s", tc.mode)
+			}
+			for _, it := range rep.Items {
+				if it.Name == "crumb_consent" && tc.consents == nil {
+					t.Errorf("crumb_consent stored in mode %s: %+v", tc.mode, it)
+				}
+			}
+			for _, n := range rep.Notes {
+				if strings.Contains(n, scanner.ModeGrantPrefix) || strings.Contains(n, fmt.Sprintf("category %q", tc.mode)) ||
+					strings.Contains(n, "could not be granted alone") {
+					t.Errorf("note about granting a category in mode %s: %q", tc.mode, n)
+				}
+			}
+		})
 	}
 }

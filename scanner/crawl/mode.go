@@ -20,7 +20,7 @@ import (
 type modeRun struct {
 	opts     Options
 	mode     string
-	only     scanner.Category // the category a grant: mode grants alone
+	only     scanner.Category // the category a grant: mode grants alone; "" in none and accept-all
 	granted  atomic.Bool      // a grant: mode's consent cookie is set
 	start    *url.URL
 	site     string
@@ -51,7 +51,9 @@ type modeResult struct {
 func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, path string, deadline time.Time) (*modeResult, error) {
 	run := &modeRun{opts: o, mode: mode, start: start, site: site, path: path, deadline: deadline,
 		front: newFrontier(site, o.MaxDepth), tally: newTally(site, mode), began: o.Now()}
-	run.only, _ = scanner.GrantedCategory(mode)
+	if c, ok := scanner.GrantedCategory(mode); ok {
+		run.only = c // only a grant: mode grants one category; none and accept-all grant none alone
+	}
 	profile, err := os.MkdirTemp(o.TempDir, "crumb-scan-")
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
