@@ -93,6 +93,24 @@ type Page struct {
 	RedirectedTo string `json:"redirected_to,omitempty"`
 }
 
+// Failed reports whether the page is one with errors: it failed to load
+// (Error), or its main document came with an HTTP error status (4xx or
+// 5xx), such as a link to a page that does not exist.
+func (p Page) Failed() bool { return p.Error != "" || p.Status >= 400 }
+
+// Problem says what went wrong with a failed page: its error, its HTTP
+// error status, or both; "" for a page without errors.
+func (p Page) Problem() string {
+	var parts []string
+	if p.Status >= 400 {
+		parts = append(parts, fmt.Sprintf("HTTP %d", p.Status))
+	}
+	if p.Error != "" {
+		parts = append(parts, p.Error)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Host is a third-party host the site's pages contacted.
 type Host struct {
 	Host      string   `json:"host"`

@@ -8,8 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,9 +51,10 @@ Flags:
   -max-depth N       link hops from the start page (default 5; -max-pages 1
                      scans the start page only)
   -timeout D         the whole scan (default 15m)
-  -page-timeout D    one page (default 30s)
-  -dwell D           time on each loaded page before collecting (default 2s)
-  -concurrency N     tabs at once (default 2)
+  -page-timeout D    one page, at least 2s (default 30s)
+  -dwell D           time on each loaded page before collecting (default 2s;
+                     0 for none)
+  -concurrency N     tabs at once, at most 16 (default 2)
   -recycle-after N   restart the browser after N pages (default 40)
   -max-heap-mb N     JavaScript heap of a page, in MB (default 512)
   -chromium PATH     the browser (env CRUMB_CHROMIUM; default chromium,
@@ -57,13 +62,16 @@ Flags:
   -chromium-flag F   extra Chromium flag, e.g. --host-resolver-rules=...;
                      repeatable (env CRUMB_CHROMIUM_FLAGS, flags separated by
                      spaces, used when no -chromium-flag is given)
-  -proxy URL         send the browser's traffic through a proxy
+  -proxy URL         send the browser's traffic through a proxy:
+                     http://, https://, socks4:// or socks5:// HOST[:PORT],
+                     without user name or password
   -insecure          accept any TLS certificate
   -cookie-db FILE    more cookie knowledge (crumb format or Open Cookie
                      Database CSV); repeatable (env CRUMB_COOKIE_DB,
                      comma-separated, used when no -cookie-db is given)
   -no-classify       report items without classifying them
-  -o FILE            write the report to FILE
+  -o FILE            write the report to FILE (its directory must exist;
+                     FILE is replaced only once the report is complete)
   -report FILE       render a report saved with -format json instead of
                      scanning (to change its format or write a declaration)
   -q                 no progress on standard error
@@ -76,7 +84,9 @@ var scanFormats = []string{"table", "json", "csv", "md", "declaration-html", "de
 // runScan scans one site and writes its report.
 func runScan(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// The flag package would print a bad flag's error here before the
+	// usage, and crumb prints the returned error again: keep only crumb's.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() { fmt.Fprint(e.stderr, scanUsage) }
 	var o crawl.Options
 	format := fs.String("format", "table", "")
@@ -86,7 +96,7 @@ func runScan(ctx context.Context, args []string, e env) error {
 	fs.IntVar(&o.MaxDepth, "max-depth", 5, "")
 	fs.DurationVar(&o.MaxDuration, "timeout", 15*time.Minute, "")
 	fs.DurationVar(&o.PageTimeout, "page-timeout", 30*time.Second, "")
-	fs.DurationVar(&o.Dwell, "dwell", 2*time.Second, "")
+	dwell := fs.Duration("dwell", 2*time.Second, "")
 	fs.IntVar(&o.Concurrency, "concurrency", 2, "")
 	fs.IntVar(&o.RecycleAfter, "recycle-after", 40, "")
 	fs.IntVar(&o.MaxHeapMB, "max-heap-mb", 512, "")
@@ -131,14 +141,21 @@ func runScan(ctx context.Context, args []string, e env) error {
 		return usagef("scan: -lang %q: want one of %s", *lang, strings.Join(declaration.Languages, ", "))
 	}
 	o.Modes = splitList(*consent)
+	if len(o.Modes) == 0 {
+		return usagef("scan: -consent %q: no consent mode given (want none, accept-all or grant:CATEGORY)", *consent)
+	}
 	if len(chromiumFlags) == 0 {
 		chromiumFlags = splitFlags(e.getenv("CRUMB_CHROMIUM_FLAGS"))
 	}
 	o.ChromiumFlags = chromiumFlags
 	if *proxy != "" {
+		if err := checkProxy(*proxy); err != nil {
+			return usagef("scan: -proxy %q: %v", *proxy, err)
+		}
 		o.ChromiumFlags = append(o.ChromiumFlags, "--proxy-server="+*proxy)
 	}
-	// Zero would silently mean the crawler's default; say what to do instead.
+	// Zero would silently mean the crawler's default and a negative number
+	// is meaningless; say what to do instead.
 	for _, f := range []struct {
 		name, instead string
 		v             int
@@ -146,8 +163,29 @@ func runScan(ctx context.Context, args []string, e env) error {
 		{"max-pages", "", o.MaxPages}, {"max-depth", "; -max-pages 1 scans the start page only", o.MaxDepth},
 		{"concurrency", "", o.Concurrency}, {"recycle-after", "", o.RecycleAfter}, {"max-heap-mb", "", o.MaxHeapMB},
 	} {
-		if f.v == 0 {
-			return usagef("scan: -%s 0: want at least 1%s", f.name, f.instead)
+		if f.v < 1 {
+			return usagef("scan: -%s %d: want at least 1%s", f.name, f.v, f.instead)
+		}
+	}
+	if o.Concurrency > maxConcurrency {
+		return usagef("scan: -concurrency %d: want at most %d", o.Concurrency, maxConcurrency)
+	}
+	switch {
+	case o.MaxDuration <= 0:
+		return usagef("scan: -timeout %s: want a positive duration", o.MaxDuration)
+	case o.PageTimeout < minPageTimeout:
+		return usagef("scan: -page-timeout %s: want at least %s", o.PageTimeout, minPageTimeout)
+	case *dwell < 0:
+		return usagef("scan: -dwell %s: want 0 or more", *dwell)
+	}
+	// crawl.Options takes a negative dwell for none; zero means its default.
+	o.Dwell = *dwell
+	if o.Dwell == 0 {
+		o.Dwell = -1
+	}
+	if *out != "" {
+		if err := checkOutput(*out); err != nil {
+			return usagef("scan: -o %q: %v", *out, err)
 		}
 	}
 	if o.URL == "" {
@@ -182,6 +220,8 @@ func runScan(ctx context.Context, args []string, e env) error {
 		if _, err := crawl.FindChromium(); err != nil {
 			return fmt.Errorf("scan: %w (or set CRUMB_CHROMIUM)", err)
 		}
+	} else if _, err := exec.LookPath(o.ChromiumPath); err != nil {
+		return usagef("scan: -chromium (or CRUMB_CHROMIUM) %q: %v", o.ChromiumPath, err)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -239,16 +279,126 @@ func printProgress(w io.Writer, p crawl.Progress) {
 }
 
 // writeScanOutput renders the report to stdout or to the file named out.
+// A file is written under a temporary name in its directory and renamed
+// to out once complete, so a failed write leaves any previous out as it was.
 func writeScanOutput(stdout io.Writer, out string, rep *scanner.Report, format, lang string) error {
-	w := stdout
-	var f *os.File
-	if out != "" {
-		var err error
-		if f, err = os.Create(out); err != nil {
-			return fmt.Errorf("scan: %w", err)
-		}
-		w = f
+	if out == "" {
+		return renderReport(stdout, rep, format, lang)
 	}
+	target, err := outputTarget(out)
+	if err != nil {
+		return fmt.Errorf("scan: -o: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("scan: -o: %w", err)
+	}
+	defer os.Remove(f.Name()) // after the rename there is nothing to remove
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(target); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	err = renderReport(f, rep, format, lang)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), target)
+	}
+	if err != nil {
+		return fmt.Errorf("scan: write report to %s: %w", out, err)
+	}
+	return nil
+}
+
+// outputTarget is the file -o names: out itself, or where out leads when
+// it is a symbolic link (so that the link stays).
+func outputTarget(out string) (string, error) {
+	fi, err := os.Lstat(out)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return out, nil
+	}
+	target, err := filepath.EvalSymlinks(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A dangling link: write where it points.
+		if t, rerr := os.Readlink(out); rerr == nil {
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(filepath.Dir(out), t)
+			}
+			return t, nil
+		}
+	}
+	return target, err
+}
+
+// checkOutput reports why the report could not be written to out, before
+// a scan spends minutes crawling: its directory must exist and take a new
+// file, and out must not be a directory. It leaves an existing out as it is.
+func checkOutput(out string) error {
+	target, err := outputTarget(out)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+		return errors.New("is a directory; want a file name")
+	}
+	dir := filepath.Dir(target)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("directory %s: %w", dir, errors.Unwrap(err))
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// Limits of the scan flags that the crawler would otherwise report without
+// naming the flag.
+const (
+	maxConcurrency = 16
+	minPageTimeout = 2 * time.Second
+)
+
+// proxySchemes are the proxy schemes Chromium's --proxy-server takes.
+var proxySchemes = []string{"http", "https", "socks4", "socks5"}
+
+// checkProxy reports what is wrong with a -proxy URL: Chromium takes
+// SCHEME://HOST[:PORT] and nothing more (no credentials, no path).
+func checkProxy(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL; want e.g. http://proxy.example:3128")
+	}
+	if !slices.Contains(proxySchemes, u.Scheme) {
+		return fmt.Errorf("want a URL with scheme %s, e.g. http://proxy.example:3128", strings.Join(proxySchemes, ", "))
+	}
+	switch {
+	case u.Hostname() == "":
+		return errors.New("no host")
+	case u.User != nil:
+		return errors.New("Chromium takes no user name or password in a proxy URL")
+	case u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return errors.New("want SCHEME://HOST[:PORT] only, no path or query")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q: want 1 to 65535", p)
+		}
+	}
+	return nil
+}
+
+// renderReport writes the report in format.
+func renderReport(w io.Writer, rep *scanner.Report, format, lang string) error {
 	if format != "json" {
 		classify.SortItems(rep.Items)
 	}
@@ -267,11 +417,6 @@ func writeScanOutput(stdout io.Writer, out string, rep *scanner.Report, format, 
 	default:
 		err = writeScanTable(w, rep)
 	}
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("scan: write report: %w", err)
 	}
@@ -282,7 +427,7 @@ func writeScanOutput(stdout io.Writer, out string, rep *scanner.Report, format, 
 func scanSummary(rep *scanner.Report) string {
 	failed := 0
 	for _, p := range rep.Pages {
-		if p.Error != "" {
+		if p.Failed() {
 			failed++
 		}
 	}
@@ -391,8 +536,8 @@ func scanSections(rep *scanner.Report) []scanSection {
 		hosts = append(hosts, line)
 	}
 	for _, p := range rep.Pages {
-		if p.Error != "" {
-			errs = append(errs, fmt.Sprintf("%s (%s): %s", p.URL, p.Mode, p.Error))
+		if p.Failed() {
+			errs = append(errs, fmt.Sprintf("%s (%s): %s", p.URL, p.Mode, p.Problem()))
 		}
 	}
 	for _, b := range rep.BlockedCookies {

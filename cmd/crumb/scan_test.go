@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,10 +50,28 @@ func TestScanUsage(t *testing.T) {
 		{"grant necessary", []string{"-consent", "none,grant:necessary", "https://a.se/"}, "consent mode \"grant:necessary\""},
 		{"grant no category", []string{"-consent", "none,grant:", "https://a.se/"}, "consent mode \"grant:\": \"\" is not a category id"},
 		{"grant twice", []string{"-consent", "grant:analytics,grant:analytics", "https://a.se/"}, "a consent mode is listed twice"},
-		{"negative pages", []string{"-max-pages", "-1", "https://a.se/"}, "max pages must not be negative"},
+		{"negative pages", []string{"-max-pages", "-1", "https://a.se/"}, "-max-pages -1: want at least 1"},
+		{"negative heap", []string{"-max-heap-mb", "-5", "https://a.se/"}, "-max-heap-mb -5: want at least 1"},
+		{"too many tabs", []string{"-concurrency", "17", "https://a.se/"}, "-concurrency 17: want at most 16"},
+		{"zero timeout", []string{"-timeout", "0", "https://a.se/"}, "-timeout 0s: want a positive duration"},
+		{"negative timeout", []string{"-timeout", "-1m", "https://a.se/"}, "-timeout -1m0s: want a positive duration"},
+		{"bad duration", []string{"-timeout", "5", "https://a.se/"}, "invalid value \"5\" for flag -timeout"},
+		{"negative dwell", []string{"-dwell", "-1s", "https://a.se/"}, "-dwell -1s: want 0 or more"},
+		{"no consent mode", []string{"-consent", ",", "https://a.se/"}, "-consent \",\": no consent mode given"},
+		{"proxy garbage", []string{"-proxy", "::bad", "https://a.se/"}, "-proxy \"::bad\": not a URL"},
+		{"proxy no scheme", []string{"-proxy", "proxy.example:3128", "https://a.se/"}, "-proxy \"proxy.example:3128\": want a URL with scheme http, https, socks4, socks5"},
+		{"proxy scheme", []string{"-proxy", "ftp://proxy.example", "https://a.se/"}, "-proxy \"ftp://proxy.example\": want a URL with scheme"},
+		{"proxy no host", []string{"-proxy", "http://:3128", "https://a.se/"}, "-proxy \"http://:3128\": no host"},
+		{"proxy credentials", []string{"-proxy", "http://u:p@proxy.example:3128", "https://a.se/"}, "no user name or password"},
+		{"proxy path", []string{"-proxy", "http://proxy.example:3128/x", "https://a.se/"}, "no path or query"},
+		{"proxy port", []string{"-proxy", "socks5://proxy.example:99999", "https://a.se/"}, "port \"99999\""},
+		{"output dir missing", []string{"-o", "/nonexistent/dir/x.json", "https://a.se/"}, "-o \"/nonexistent/dir/x.json\": directory /nonexistent/dir: no such file or directory"},
+		{"output is a dir", []string{"-o", t.TempDir(), "https://a.se/"}, "is a directory"},
+		{"output dir missing, report", []string{"-report", "r.json", "-o", "/nonexistent/dir/x.json"}, "-o \"/nonexistent/dir/x.json\""},
+		{"chromium missing", []string{"-chromium", "/nonexistent/chromium", "https://a.se/"}, "-chromium (or CRUMB_CHROMIUM) \"/nonexistent/chromium\""},
 		{"zero depth", []string{"-max-depth", "0", "https://a.se/"}, "-max-depth 0: want at least 1; -max-pages 1 scans the start page only"},
 		{"zero concurrency", []string{"-concurrency", "0", "https://a.se/"}, "-concurrency 0: want at least 1"},
-		{"short page timeout", []string{"-page-timeout", "1s", "https://a.se/"}, "page timeout must be at least 2s"},
+		{"short page timeout", []string{"-page-timeout", "1s", "https://a.se/"}, "-page-timeout 1s: want at least 2s"},
 		{"chromium flag", []string{"-chromium-flag", "proxy-server=x", "https://a.se/"}, "must start with --"},
 		{"cookie db", []string{"-cookie-db", bad, "https://a.se/"}, "-cookie-db"},
 		{"unknown flag", []string{"-pages", "3", "https://a.se/"}, "flag provided but not defined"},
@@ -63,6 +83,11 @@ func TestScanUsage(t *testing.T) {
 			stdout, stderr, code := runScanCmd(t, nil, tc.args...)
 			if code != 2 || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tc.want)
+			}
+			if strings.HasPrefix(tc.want, "flag provided") || strings.HasPrefix(tc.want, "invalid value") {
+				if n := strings.Count(stderr, tc.want); n != 1 {
+					t.Errorf("stderr holds %q %d times, want once", tc.want, n)
+				}
 			}
 			if stdout != "" {
 				t.Errorf("stdout %q, want nothing", stdout)
@@ -208,5 +233,99 @@ func TestItemRow(t *testing.T) {
 				t.Errorf("consent %q, category %q; want %q, %q", row[6], row[7], tt.consent, tt.category)
 			}
 		})
+	}
+}
+
+// brokenSite is www.trasig.se: a start page linking to a page that exists
+// and to one that does not (404).
+type brokenSite struct{}
+
+func (brokenSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	title := map[string]string{"/": "Start", "/om": "Om oss"}[r.URL.Path]
+	if title == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, `<!doctype html><html><head><title>%s</title></head><body><h1>%s</h1><a href="/om">Om oss</a> <a href="/saknas">Gammal länk</a></body></html>`, title, title)
+}
+
+// TestScanBrokenLink: a linked page that answers 404 is recorded with its
+// status and counted as a page with errors. The report replaces the file
+// -o names only once complete, keeping its permissions, and a scan that
+// fails leaves the previous file as it was.
+func TestScanBrokenLink(t *testing.T) {
+	srv, err := crawltest.Start(brokenSite{}, "www.trasig.se")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chromium, err := browsertest.ExecPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CRUMB_CHROMIUM": chromium, "CRUMB_CHROMIUM_FLAGS": strings.Join(srv.Flags, " ")}
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(saved, []byte("the previous report\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+
+	// A scan that fails (the browser does not run) leaves the old report.
+	_, stderr, code := runScanCmd(t, map[string]string{"CRUMB_CHROMIUM": "/bin/false"}, "-q", "-o", saved, "https://www.trasig.se/")
+	if code != 1 {
+		t.Fatalf("exit %d with /bin/false as the browser, want 1; stderr:\n%s", code, stderr)
+	}
+	if b, _ := os.ReadFile(saved); string(b) != "the previous report\n" {
+		t.Fatalf("a failed scan changed the -o file to %q", b)
+	}
+
+	_, stderr, code = runScanCmd(t, env, "-format", "json", "-o", saved, "-q",
+		"-max-pages", "3", "-page-timeout", "10s", "-dwell", "0", "https://www.trasig.se/")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if fi, err := os.Stat(saved); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("report file %v (%v), want mode 0640 kept", fi.Mode(), err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left in the -o directory: %v", entries)
+	}
+	b, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep scanner.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, b)
+	}
+	status := map[string]int{}
+	for _, p := range rep.Pages {
+		status[p.URL] = p.Status
+		if p.Error != "" {
+			t.Errorf("%s: error %q, want none", p.URL, p.Error)
+		}
+	}
+	want := map[string]int{"https://www.trasig.se/": 200, "https://www.trasig.se/om": 200, "https://www.trasig.se/saknas": 404}
+	if fmt.Sprint(status) != fmt.Sprint(want) {
+		t.Fatalf("pages and statuses %v, want %v", status, want)
+	}
+	if !strings.Contains(string(b), `"status": 404`) {
+		t.Errorf("the JSON report lacks the 404 status:\n%s", b)
+	}
+
+	for _, format := range []string{"table", "md"} {
+		stdout, stderr, code := runScanCmd(t, nil, "-report", saved, "-format", format)
+		if code != 0 {
+			t.Fatalf("%s: exit %d; stderr:\n%s", format, code, stderr)
+		}
+		for _, want := range []string{"consent none: 3 pages (1 with errors)", "https://www.trasig.se/saknas (none): HTTP 404"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%s lacks %q:\n%s", format, want, stdout)
+			}
+		}
+		if strings.Contains(stdout, "https://www.trasig.se/om (none)") {
+			t.Errorf("%s lists /om, which loaded, as a page with errors:\n%s", format, stdout)
+		}
 	}
 }
