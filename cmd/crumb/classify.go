@@ -50,7 +50,9 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // runClassify classifies names read from stdin and writes NDJSON verdicts.
 func runClassify(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// The flag package would print a bad flag's error here before the
+	// usage, and crumb prints the returned error again: keep only crumb's.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() { fmt.Fprint(e.stderr, classifyUsage) }
 	var dbs stringList
 	fs.Var(&dbs, "cookie-db", "more knowledge (crumb format or Open Cookie Database CSV); repeatable")

@@ -173,3 +173,30 @@ func TestClassifyCommandCookieDB(t *testing.T) {
 		t.Errorf("-h: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestClassifyCommandBadFlag: a bad flag or flag value is reported once
+// (crumb prints the returned error; the flag package prints nothing of its
+// own), after the usage, with exit code 2.
+func TestClassifyCommandBadFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{"missing value", []string{"-site"}, "flag needs an argument: -site"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, code := runClassifyCmd(t, nil, "_ga\n", tc.args...)
+			if code != 2 || out != "" {
+				t.Fatalf("exit %d, stdout %q; want exit 2 and nothing", code, out)
+			}
+			if n := strings.Count(stderr, tc.want); n != 1 {
+				t.Errorf("stderr holds %q %d times, want once:\n%s", tc.want, n, stderr)
+			}
+			if !strings.Contains(stderr, "usage: crumb classify") {
+				t.Errorf("stderr lacks the usage:\n%s", stderr)
+			}
+		})
+	}
+}
