@@ -194,6 +194,12 @@ func (s *Server) history(c echo.Context) ([]store.Record, error) {
 // POST /v1/sites/{site}/impressions.
 func (s *Server) handleImpression(c echo.Context) error {
 	si := siteOf(c)
+	st := si.state.Load()
+	if st.banner.NoImpressions {
+		// The banner served does not post impressions; counting others
+		// would make the interaction rate meaningless.
+		return errStatus(http.StatusNotFound, "impressions are not counted for this site: count_impressions is false")
+	}
 	buf, err := readBody(c)
 	if err != nil {
 		return err
@@ -202,7 +208,7 @@ func (s *Server) handleImpression(c echo.Context) error {
 	if err := decodeJSON(buf, &req); err != nil {
 		return err
 	}
-	if cur := si.state.Load().revision; req.Revision < 1 || req.Revision > cur {
+	if cur := st.revision; req.Revision < 1 || req.Revision > cur {
 		if req.Revision == 0 && !hasValue(buf, "revision") {
 			return badField("revision", "missing: want a revision this site has served (1 to %d)", cur)
 		}

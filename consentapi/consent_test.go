@@ -364,6 +364,46 @@ func TestWithdrawStoreDown(t *testing.T) {
 	}
 }
 
+// TestImpressionsOff: a site with count_impressions false (blog, by
+// default) counts no impression and says why; shop, which sets it, does.
+func TestImpressionsOff(t *testing.T) {
+	tests := []struct {
+		site   string
+		body   string
+		status int
+		count  float64
+	}{
+		{"blog", `{"revision":1,"language":"en"}`, http.StatusNotFound, 0},
+		{"blog", `{}`, http.StatusNotFound, 0},
+		{"shop", `{"revision":1,"language":"sv"}`, http.StatusNoContent, 1},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			for _, tt := range tests {
+				t.Run(tt.site, func(t *testing.T) {
+					rec := e.do(t, request{method: "POST", path: "/v1/sites/" + tt.site + "/impressions", body: tt.body})
+					wantStatus(t, rec, tt.status)
+					if tt.status == http.StatusNotFound {
+						if msg, _ := errorOf(t, rec); !strings.Contains(msg, "count_impressions is false") {
+							t.Errorf("error %q does not name count_impressions", msg)
+						}
+					}
+					day := time.Now().UTC().Format(time.DateOnly)
+					stats := e.do(t, request{method: "GET", path: "/v1/admin/sites/" + tt.site + "/stats?from=" + day + "&to=" + day, header: admin})
+					wantStatus(t, stats, http.StatusOK)
+					if got := decode[struct{ Impressions float64 }](t, stats).Impressions; got != tt.count {
+						t.Errorf("stats count %v impressions, want %v: %s", got, tt.count, stats.Body)
+					}
+					if got := impressionsCounted(t, e, tt.site); got != tt.count {
+						t.Errorf("metric %v, want %v", got, tt.count)
+					}
+				})
+			}
+		})
+	}
+}
+
 // merge returns the keys of a, replaced and completed by b's.
 func merge(a, b map[string]any) map[string]any {
 	out := make(map[string]any, len(a)+len(b))
@@ -374,4 +414,26 @@ func merge(a, b map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// impressionsCounted reads crumb_consent_impressions_total of site.
+func impressionsCounted(t *testing.T, e *env, site string) float64 {
+	t.Helper()
+	families, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "crumb_consent_impressions_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "site" && l.GetValue() == site {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -59,6 +59,7 @@ func TestBadInput(t *testing.T) {
 		{"withdraw without consent id", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "withdraw", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": false}})}, 400, "consent_id", "needs the consent it withdraws"},
 		{"impression revision missing", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"language":"sv"}`}, 400, "revision", "missing"},
 		{"impression field twice", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv","revision":2}`}, 400, "revision", "more than once"},
+		{"impressions not counted", request{method: "POST", path: "/v1/sites/blog/impressions", body: `{"revision":1,"language":"en"}`}, 404, "", "count_impressions is false"},
 		{"necessary false", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"categories": map[string]any{"necessary": false, "analytics": true, "marketing": false}})}, 400, "categories.necessary", "cannot be refused"},
 		{"bad action", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "maybe"})}, 400, "action", ""},
 		{"accept_all with a refusal", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "accept_all"})}, 400, "categories.marketing", "accept_all"},
