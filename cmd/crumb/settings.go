@@ -19,7 +19,7 @@ type envFlags struct {
 
 func newEnvFlags(name, usage string, e env) *envFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard) // the error is printed once, by main; Usage writes the help
 	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
 	return &envFlags{fs: fs, envOf: map[string]string{}, e: e}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"runtime/debug"
 )
 
@@ -13,7 +14,8 @@ var version = ""
 
 func runVersion(ctx context.Context, args []string, e env) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard) // the error is printed once, by main
+	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: crumb version") }
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
