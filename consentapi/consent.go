@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/store"
@@ -36,8 +37,15 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 		return err
 	}
 	if req.Action == store.Withdraw {
-		if err := s.checkWithdrawal(c.Request().Context(), si, &req, cats); err != nil {
+		takesBack, err := s.takesBack(c.Request().Context(), si, &req, cats)
+		if err != nil {
 			return err
+		}
+		if !takesBack {
+			// Recorded under the action it is: refusing the decision
+			// would lose the visitor's choice (the widget's view of what
+			// was granted can be staler than the store's).
+			req.Action = refusal(cats)
 		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -94,38 +102,49 @@ func sameDecision(stored, retry store.Record) bool {
 		maps.Equal(stored.Categories, retry.Categories)
 }
 
-// checkWithdrawal checks that a withdraw takes back something: it names a
-// consent, and that consent's latest record granted at least one of the
-// categories the decision refuses. It is the one action that reads the
-// consent before recording.
-func (s *Server) checkWithdrawal(ctx context.Context, si *site, req *decisionRequest, cats map[string]bool) error {
+// takesBack reports whether a withdraw takes back something: the consent
+// it names had, before this decision, a latest record granting one of the
+// categories the decision refuses. Without a consent id, or with one the
+// store does not know (never issued, expired, erased: a new consent
+// starts), nothing is taken back. A retry (its event id already in the
+// history) is judged against the records before it, as the first try
+// was, so that both are recorded under the same action. It is the one
+// action that reads the consent before recording.
+func (s *Server) takesBack(ctx context.Context, si *site, req *decisionRequest, cats map[string]bool) (bool, error) {
 	if req.ConsentID == "" {
-		return badField("consent_id", "a withdrawal needs the consent it withdraws: give its consent_id (a first decision is custom or reject_all)")
+		return false, nil
 	}
 	recs, err := s.store.Consent(ctx, si.cfg.ID, req.ConsentID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		// A consent id the store does not know (never issued, expired or
-		// erased) is accepted and starts a new consent, as for any other
-		// action: the visitor's consent may have run out between the
-		// choice and its sending, and refusing the decision would lose
-		// their refusal.
-		return nil
+		return false, nil
 	case err != nil:
-		return err
+		return false, err
 	}
-	for _, r := range recs {
-		if r.EventID == req.EventID {
-			return nil // a retry: Record answers it as one (or as a conflict)
-		}
+	if i := slices.IndexFunc(recs, func(r store.Record) bool { return r.EventID == req.EventID }); i >= 0 {
+		recs = recs[:i]
+	}
+	if len(recs) == 0 {
+		return false, nil
 	}
 	latest := recs[len(recs)-1]
 	for id, granted := range cats {
 		if !granted && latest.Categories[id] {
-			return nil
+			return true, nil
 		}
 	}
-	return badField("action", "withdraw takes back a category granted before, and this consent's latest decision granted none of the categories this one refuses: nothing granted is taken back; send custom (or reject_all)")
+	return false, nil
+}
+
+// refusal is the action of a decision sent as withdraw that takes back
+// nothing: reject_all when it refuses every optional category, else custom.
+func refusal(cats map[string]bool) store.Action {
+	for id, granted := range cats {
+		if granted && id != "necessary" {
+			return store.Custom
+		}
+	}
+	return store.RejectAll
 }
 
 // handleConsentGet returns a consent's current state:

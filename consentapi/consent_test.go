@@ -266,8 +266,10 @@ func (r *readCounter) Consent(ctx context.Context, site, id string) ([]store.Rec
 	return r.Store.Consent(ctx, site, id)
 }
 
-// TestWithdraw checks that a withdraw takes back a category the consent
-// it names granted, and that only withdraw reads the consent first.
+// TestWithdraw checks that a decision is recorded as withdraw only when it
+// takes back a category the consent it names granted, and otherwise, never
+// refused, as what it is (reject_all or custom), retries included; and
+// that only withdraw reads the consent first.
 func TestWithdraw(t *testing.T) {
 	cats := func(analytics, marketing bool) map[string]any {
 		return map[string]any{"necessary": true, "analytics": analytics, "marketing": marketing}
@@ -281,25 +283,28 @@ func TestWithdraw(t *testing.T) {
 		before []map[string]any // recorded first, in order, under one consent id
 		req    map[string]any   // "consent_id": "first" names that consent
 		status int
-		field  string
-		sameID bool // the answer has the consent id of before
+		action string // recorded
+		sameID bool   // the answer has the consent id of before
 		reads  int64
 	}{
-		{"takes back analytics", []map[string]any{custom}, withdraw(false, false), 201, "", true, 1},
-		{"takes back analytics, keeps marketing", []map[string]any{{"action": "accept_all", "categories": cats(true, true)}}, withdraw(false, true), 201, "", true, 1},
-		{"no consent id", nil, withdraw(false, false), 400, "consent_id", false, 0},
-		{"refuses only what was not granted", []map[string]any{custom}, withdraw(true, false), 400, "action", false, 1},
-		{"after reject_all", []map[string]any{{"action": "reject_all", "categories": cats(false, false)}}, withdraw(false, false), 400, "action", false, 1},
-		{"after a withdrawal of everything", []map[string]any{custom, withdraw(false, false)}, withdraw(false, false), 400, "action", false, 1},
-		{"earlier grant no longer latest", []map[string]any{{"action": "accept_all", "categories": cats(true, true)}, {"action": "custom", "categories": cats(false, true)}}, withdraw(false, true), 400, "action", false, 1},
-		{"unknown consent id starts a new one", nil, merge(withdraw(false, false), map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}), 201, "", false, 1},
+		{"takes back analytics", []map[string]any{custom}, withdraw(false, false), 201, "withdraw", true, 1},
+		{"takes back analytics, keeps marketing", []map[string]any{{"action": "accept_all", "categories": cats(true, true)}}, withdraw(false, true), 201, "withdraw", true, 1},
+		{"no consent id: a first refusal", nil, withdraw(false, false), 201, "reject_all", false, 0},
+		{"no consent id, grants marketing", nil, withdraw(false, true), 201, "custom", false, 0},
+		{"refuses only what was not granted", []map[string]any{custom}, withdraw(true, false), 201, "custom", true, 1},
+		{"after reject_all", []map[string]any{{"action": "reject_all", "categories": cats(false, false)}}, withdraw(false, false), 201, "reject_all", true, 1},
+		{"after a withdrawal of everything", []map[string]any{custom, withdraw(false, false)}, withdraw(false, false), 201, "reject_all", true, 1},
+		{"earlier grant no longer latest", []map[string]any{{"action": "accept_all", "categories": cats(true, true)}, {"action": "custom", "categories": cats(false, true)}}, withdraw(false, true), 201, "custom", true, 1},
+		{"unknown consent id starts a new one", nil, merge(withdraw(false, false), map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}), 201, "reject_all", false, 1},
 		{"retry of the latest withdrawal", []map[string]any{custom, merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-01"})},
-			merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-01"}), 200, "", true, 1},
+			merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-01"}), 200, "withdraw", true, 1},
 		{"retry of an earlier withdrawal", []map[string]any{custom, merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-02"}), {"action": "reject_all", "categories": cats(false, false)}},
-			merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-02"}), 200, "", true, 1},
-		{"custom does not read", []map[string]any{custom}, map[string]any{"action": "custom", "categories": cats(false, false)}, 201, "", true, 0},
-		{"reject_all does not read", []map[string]any{custom}, map[string]any{"action": "reject_all", "categories": cats(false, false)}, 201, "", true, 0},
-		{"accept_all does not read", nil, map[string]any{"action": "accept_all", "categories": cats(true, true)}, 201, "", false, 0},
+			merge(withdraw(false, false), map[string]any{"event_id": "evt-withdrawal-retry-02"}), 200, "withdraw", true, 1},
+		{"retry of a withdraw recorded as custom", []map[string]any{custom, merge(withdraw(true, false), map[string]any{"event_id": "evt-withdrawal-retry-03"})},
+			merge(withdraw(true, false), map[string]any{"event_id": "evt-withdrawal-retry-03"}), 200, "custom", true, 1},
+		{"custom does not read", []map[string]any{custom}, map[string]any{"action": "custom", "categories": cats(false, false)}, 201, "custom", true, 0},
+		{"reject_all does not read", []map[string]any{custom}, map[string]any{"action": "reject_all", "categories": cats(false, false)}, 201, "reject_all", true, 0},
+		{"accept_all does not read", nil, map[string]any{"action": "accept_all", "categories": cats(true, true)}, 201, "accept_all", false, 0},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -328,14 +333,12 @@ func TestWithdraw(t *testing.T) {
 					if got := rc.reads.Load() - before; got != tt.reads {
 						t.Errorf("the decision read the consent %d times, want %d", got, tt.reads)
 					}
-					if tt.status >= 400 {
-						if _, field := errorOf(t, rec); field != tt.field {
-							t.Errorf("field %q, want %q", field, tt.field)
-						}
-						return
+					got := decode[answer](t, rec)
+					if (got.ConsentID == id) != tt.sameID || got.ConsentID == "" {
+						t.Errorf("consent id %q (before %q), want the same: %v", got.ConsentID, id, tt.sameID)
 					}
-					if got := decode[answer](t, rec).ConsentID; (got == id) != tt.sameID || got == "" {
-						t.Errorf("consent id %q (before %q), want the same: %v", got, id, tt.sameID)
+					if string(got.Action) != tt.action {
+						t.Errorf("recorded as %q, want %q", got.Action, tt.action)
 					}
 				})
 			}

@@ -56,7 +56,6 @@ func TestBadInput(t *testing.T) {
 		{"event id twice", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"event_id":"evt-0123456789abcdef"`, `, "event_id":"evt-fedcba9876543210"`)}, 400, "event_id", "more than once"},
 		{"category twice", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"marketing":false`, `,"marketing":true`)}, 400, "categories.marketing", "more than once"},
 		{"categories twice", request{method: "POST", path: consents, body: dup(t, e.decision(t, nil), `"categories":{"analytics":true,"marketing":false,"necessary":true}`, `,"categories":{"analytics":false,"marketing":false,"necessary":true}`)}, 400, "categories", "more than once"},
-		{"withdraw without consent id", request{method: "POST", path: consents, body: e.decision(t, map[string]any{"action": "withdraw", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": false}})}, 400, "consent_id", "needs the consent it withdraws"},
 		{"impression revision missing", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"language":"sv"}`}, 400, "revision", "missing"},
 		{"impression field twice", request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv","revision":2}`}, 400, "revision", "more than once"},
 		{"impressions not counted", request{method: "POST", path: "/v1/sites/blog/impressions", body: `{"revision":1,"language":"en"}`}, 404, "", "count_impressions is false"},
