@@ -3,6 +3,7 @@ package crawl_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -268,5 +269,45 @@ func TestScanModesWithoutGrant(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestScanLateBanner: a banner that appears two seconds after the start
+// page has settled (past the dwell) is still clicked on the start page in
+// accept-all mode, so what it releases is placed there.
+func TestScanLateBanner(t *testing.T) {
+	const page = `<!doctype html><title>Sen</title><a href="/om">Om oss</a>
+<script>
+setTimeout(() => {
+  const b = document.createElement('button')
+  b.textContent = 'Godkänn alla'
+  b.onclick = () => { document.cookie = 'sen_tracker=1; max-age=86400; path=/'; b.remove() }
+  document.body.append(b)
+}, 2000)
+</script>`
+	site := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/", "/om":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, page)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	o := testOptions(t, "https://www.sen.se/", serve(t, site, []string{"www.sen.se"}))
+	o.Modes = []string{scanner.ModeAcceptAll}
+	o.MaxPages = 2
+	rep, err := scan(t, context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := find(t, rep, scanner.Cookie, "sen_tracker")
+	if it.FirstPage != "https://www.sen.se/" {
+		t.Errorf("sen_tracker first seen on %s, want the start page", it.FirstPage)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool {
+		return strings.HasPrefix(n, `accept-all: clicked "godkänn alla"`) && strings.HasSuffix(n, "on https://www.sen.se/")
+	}) {
+		t.Errorf("notes %q do not say the banner was clicked on the start page", rep.Notes)
 	}
 }

@@ -185,11 +185,40 @@ func (v *pageVisit) grant(ctx context.Context, g grantStep) error {
 	if note == "" {
 		note = v.clickAccept(ctx)
 	}
+	if note == "" && g == grantAny {
+		// The start page is where a banner is expected: give a late one
+		// (a platform's script still loading, a busy machine) some time.
+		note = v.awaitAccept(ctx, bannerWait)
+	}
 	if note == "" {
 		return nil
 	}
 	v.res.notes = append(v.res.notes, note)
 	return v.settle(ctx)
+}
+
+// bannerWait is how long the start page of an accept-all visit looks for
+// a banner that was not there once the page had settled.
+const bannerWait = 5 * time.Second
+
+// awaitAccept tries clickAccept every quarter second for up to d.
+func (v *pageVisit) awaitAccept(ctx context.Context, d time.Duration) string {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-v.rec.crashed:
+			return ""
+		case <-t.C:
+		}
+		if note := v.clickAccept(ctx); note != "" {
+			return note
+		}
+	}
 }
 
 // finish fills in the page record: status, where it ended, and the first
