@@ -190,7 +190,9 @@ func (s *Server) handleConsentErase(c echo.Context) error {
 	if !validConsentID(id) {
 		return errStatus(http.StatusNotFound, "no such consent")
 	}
-	if err := s.store.Erase(context.WithoutCancel(c.Request().Context()), si.cfg.ID, id); err != nil {
+	if err := s.store.Erase(context.WithoutCancel(c.Request().Context()), si.cfg.ID, id); errors.Is(err, store.ErrNotFound) {
+		return errStatus(http.StatusNotFound, "no such consent")
+	} else if err != nil {
 		return err
 	}
 	if origin := sameOriginOf(c); origin != "" {
@@ -206,7 +208,11 @@ func (s *Server) history(c echo.Context) ([]store.Record, error) {
 	if !validConsentID(id) {
 		return nil, errStatus(http.StatusNotFound, "no such consent")
 	}
-	return s.store.Consent(c.Request().Context(), si.cfg.ID, id)
+	recs, err := s.store.Consent(c.Request().Context(), si.cfg.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errStatus(http.StatusNotFound, "no such consent")
+	}
+	return recs, err
 }
 
 // handleImpression counts a banner impression:

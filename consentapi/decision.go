@@ -72,8 +72,12 @@ func readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
 	ct := r.Header.Get(echo.HeaderContentType)
 	if ct != echo.MIMEApplicationJSON {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != echo.MIMEApplicationJSON {
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || mt != echo.MIMEApplicationJSON {
 			return nil, errStatus(http.StatusUnsupportedMediaType, "the body must be JSON, with Content-Type: application/json")
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			return nil, errStatus(http.StatusUnsupportedMediaType, "charset %q: JSON is UTF-8 (RFC 8259)", cs)
 		}
 	}
 	if r.ContentLength > MaxBody {
