@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		r := result{concurrency: c, pages: len(rep.Pages), wall: wall, peak: peak}
 		for _, p := range rep.Pages {
-			if p.Error != "" {
+			if p.Failed() {
 				r.errors++
 			}
 		}
