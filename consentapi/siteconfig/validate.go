@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/crumbhq/crumb/scanner"
 	"github.com/crumbhq/crumb/widget"
@@ -214,6 +216,8 @@ func (c *checker) texts(s *Site) {
 				c.addf("texts."+lang+"."+key, "unknown text key")
 			} else if strings.TrimSpace(texts[key]) == "" {
 				c.addf("texts."+lang+"."+key, "empty text")
+			} else if msg := checkText(key, texts[key]); msg != "" {
+				c.addf("texts."+lang+"."+key, "%s", msg)
 			}
 		}
 	}
@@ -228,6 +232,44 @@ func (c *checker) texts(s *Site) {
 			}
 		}
 	}
+}
+
+// placeholders are the texts that must keep a placeholder: what it says is
+// what the text is for (R10: how to withdraw; R44: which category an embed
+// needs; the categories GPC turned off).
+var placeholders = map[string]string{
+	"withdraw":         "{corner}",
+	"placeholder_text": "{category}",
+	"gpc_notice":       "{categories}",
+}
+
+// buttonTexts are the first layer's and the settings' buttons, which must
+// be words a visitor can read as the choice they make (R6, R7).
+var buttonTexts = map[string]bool{"accept_all": true, "reject_all": true, "settings": true, "save": true}
+
+// maxButton is the longest button label: a choice, not a sales pitch (R13).
+const maxButton = 40
+
+// checkText names what is wrong with a configured text, "" if nothing.
+func checkText(key, text string) string {
+	if p, ok := placeholders[key]; ok && !strings.Contains(text, p) {
+		return fmt.Sprintf("must contain %s, which the banner fills in", p)
+	}
+	if buttonTexts[key] {
+		letters := 0
+		for _, r := range text {
+			if unicode.IsLetter(r) {
+				letters++
+			}
+		}
+		switch n := utf8.RuneCountInString(text); {
+		case letters < 2:
+			return "a button needs a label in words"
+		case n > maxButton:
+			return fmt.Sprintf("%d characters: a button label is at most %d, a plain statement of the choice", n, maxButton)
+		}
+	}
+	return ""
 }
 
 func (c *checker) categories(s *Site) {

@@ -9,7 +9,7 @@ import (
 // texts holds the declaration's fixed wording by language.
 var texts = map[string]map[string]string{
 	"sv": {
-		"title":          "Cookies och lagring på webbplatsen",
+		"title":          "Kakor och lagring på webbplatsen",
 		"scanned":        "Förteckningen bygger på en genomsökning av %s den %s.",
 		"unscanned":      "Förteckningen bygger på webbplatsens egna uppgifter; den har ännu inte kontrollerats med en genomsökning.",
 		"name":           "Namn",
@@ -23,7 +23,7 @@ var texts = map[string]map[string]string{
 		"third":          "Tredje part",
 		"shared":         "Första part, läses av %s",
 		"unknown":        "Okänd",
-		"cookie":         "Cookie",
+		"cookie":         "Kaka (cookie)",
 		"local":          "Lokal lagring",
 		"session":        "Sessionslagring",
 		"indexeddb":      "IndexedDB",
@@ -60,7 +60,7 @@ var texts = map[string]map[string]string{
 		"necessary":      "Necessary",
 		"necessary.d":    "Needed for the website and for services you ask for to work. They are used without consent.",
 		"analytics":      "Statistics",
-		"analytics.d":    "Help us understand how the website is used. They are used only if you consent.",
+		"analytics.d":    "These help us understand how the website is used. They are used only if you consent.",
 		"marketing":      "Marketing",
 		"marketing.d":    "Used for advertising and to recognise you on other websites. They are used only if you consent.",
 		"unclassified":   "Not yet classified",
