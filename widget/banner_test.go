@@ -28,7 +28,7 @@ func TestFirstVisitShowsBannerAndRunsNothing(t *testing.T) {
 	// The first layer names every category with its line, the controller,
 	// the privacy policy and how to withdraw.
 	text := eval[string](t, ctx, in(".b")+`.textContent`)
-	for _, want := range []string{"Necessary", "Statistics", "Marketing", "Help us understand how the website is used", "Data controller: Fixture AB", "Privacy policy", "withdraw your consent at any time with the cookie icon in the lower-left corner"} {
+	for _, want := range []string{"Necessary", "Statistics", "Marketing", "Helps us understand how the website is used", "Data controller: Fixture AB", "Privacy policy", "withdraw your consent at any time with the cookie icon in the lower-left corner"} {
 		if !contains(text, want) {
 			t.Errorf("banner text lacks %q: %s", want, text)
 		}
