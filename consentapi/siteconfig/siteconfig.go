@@ -146,6 +146,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		if s := &cfg.Sites[i]; !hasCategory(s.Categories, "necessary") {
 			s.Categories = append([]Category{{ID: "necessary"}}, s.Categories...)
 		}
+		addOwnStorage(&cfg.Sites[i])
 	}
 	return cfg, nil
 }

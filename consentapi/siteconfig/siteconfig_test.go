@@ -66,6 +66,34 @@ func TestDefaults(t *testing.T) {
 	if got, want := strings.Join(s.GPC, ","), "marketing"; got != want {
 		t.Errorf("gpc=%s, want %s", got, want)
 	}
+	// crumb's own storage is declared in necessary, with purpose and
+	// lifetime in every language (R4).
+	own := s.Categories[0].Cookies
+	if len(own) != 2 || own[0].Name != "crumb_consent" || own[0].Kind != "cookie" || own[1].Name != "crumb_pending" || own[1].Kind != "localStorage" {
+		t.Fatalf("necessary lists %+v, want crumb_consent and crumb_pending", own)
+	}
+	if own[0].Expiry["sv"] != "6 månader" || own[0].Expiry["en"] != "6 months" || own[0].Purpose["sv"] == "" || own[1].Purpose["en"] == "" || own[0].Provider != "Shop AB" {
+		t.Errorf("crumb_consent row %+v", own[0])
+	}
+}
+
+// TestOwnStorageKeepsSiteWording: a site that lists crumb_consent itself
+// keeps its row (once); crumb_pending is still added.
+func TestOwnStorageKeepsSiteWording(t *testing.T) {
+	cfg, err := siteconfig.Load("../../configs/crumb.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range cfg.Sites[0].Categories[0].Cookies {
+		names = append(names, c.Name)
+		if c.Name == "crumb_consent" && c.Provider != "Exempel AB" {
+			t.Errorf("crumb_consent's row is not the site's own: %+v", c)
+		}
+	}
+	if got, want := strings.Join(names, ","), "crumb_pending,crumb_consent,PHPSESSID"; got != want {
+		t.Errorf("necessary lists %s, want %s", got, want)
+	}
 }
 
 // TestInvalid loads each testdata/invalid-*.yaml and compares every
