@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/crumbhq/crumb/scanner/browsertest"
+	"github.com/crumbhq/crumb/widget"
 )
 
 // toggles is the state of the Settings dialog's switches, necessary first.
@@ -147,6 +148,94 @@ func TestIconOpensSettingsByKeyboard(t *testing.T) {
 			}
 			if n := len(site.recorded()); n != 1 {
 				t.Errorf("%d records, want only the first refusal", n)
+			}
+		})
+	}
+}
+
+// TestWithdrawalDeletesStorage checks that a withdrawal deletes the
+// first-party localStorage and sessionStorage items that the withdrawn
+// category's table declares (names and "*" patterns), keeps the kept
+// category's items, what no table declares and crumb's own items, even
+// under patterns that match them ("*_pending", "*_consent"), and goes on
+// when the browser blocks storage.
+func TestWithdrawalDeletesStorage(t *testing.T) {
+	row := func(name, kind string) widget.Cookie {
+		return widget.Cookie{Name: name, Pattern: contains(name, "*"), Kind: kind, Party: "first", Provider: "Fixture AB"}
+	}
+	cfg := testConfig()
+	// Storage rows first: a throwing storage must not keep the cookie rows
+	// after them from being deleted.
+	cfg.Categories[1].Cookies = append([]widget.Cookie{
+		row("ana_ls", "localStorage"), row("ana_ss_*", "sessionStorage"), row("*_pending", "localStorage"), row("*_consent", "cookie"),
+		{Name: "ana_tp", Kind: "localStorage", Party: "third", Provider: "Other Ltd"},
+	}, cfg.Categories[1].Cookies...)
+	cfg.Categories[2].Cookies = append(cfg.Categories[2].Cookies, row("mkt_ls", "localStorage"), row("mkt_ss", "sessionStorage"))
+	const block = `for (const k of ['localStorage', 'sessionStorage']) Object.defineProperty(window, k, {get() { throw new DOMException('blocked', 'SecurityError') }})`
+	const storage = `[Object.keys(localStorage).sort(), Object.keys(sessionStorage).sort()]`
+
+	tests := []struct {
+		name    string
+		blocked bool // the browser blocks both storages
+	}{
+		{"storage", false},
+		{"storage blocked", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site := newTestSite(t, mustBuild(t), cfg)
+			ctx := browsertest.Tab(t)
+			if tt.blocked {
+				beforeLoad(t, ctx, block)
+			}
+			open(t, ctx, site.url("/index.html"))
+			click(t, ctx, in(".bs .a"))
+			checkRecord(t, site.waitRecorded(1)[0], "accept_all", true, true)
+			waitJS(t, ctx, `(window.ran || []).length >= 4`)
+			eval[bool](t, ctx, `document.addEventListener('crumb:consent', (e) => (window.got = e.detail)), true`)
+			if !tt.blocked {
+				eval[bool](t, ctx, `(() => {
+					for (const k of ['ana_ls', 'ana_pending', 'ana_tp', 'mkt_ls', 'other_ls']) localStorage.setItem(k, 'x')
+					for (const k of ['ana_ss_1', 'ana_ss_2', 'mkt_ss', 'other_ss']) sessionStorage.setItem(k, 'x')
+					return true
+				})()`)
+				// The API is unreachable: the withdrawal waits in
+				// crumb_pending, which the "*_pending" row matches.
+				site.setDown(true)
+			}
+
+			// Withdraw analytics in Settings; marketing stays.
+			click(t, ctx, in(".i"))
+			click(t, ctx, `[...`+in("dialog")+`.querySelectorAll('input')][1]`)
+			click(t, ctx, in(".ft .s"))
+			waitJS(t, ctx, `window.got?.categories.analytics === false && window.got.categories.marketing === true`)
+			// _ga_SHOP lives on /shop, out of this page's reach.
+			if got, want := names(cookies(t, ctx, site)), []string{"_fbp", "_ga_SHOP", "crumb_consent"}; !slices.Equal(got, want) {
+				t.Errorf("cookies after withdrawing analytics: %v, want %v", got, want)
+			}
+			if tt.blocked {
+				checkRecord(t, site.waitRecorded(2)[1], "withdraw", false, true)
+				return
+			}
+			got := eval[[][]string](t, ctx, storage)
+			if want := []string{"ana_tp", "crumb_pending", "mkt_ls", "other_ls"}; !slices.Equal(got[0], want) {
+				t.Errorf("localStorage after withdrawing analytics: %v, want %v", got[0], want)
+			}
+			if want := []string{"mkt_ss", "other_ss"}; !slices.Equal(got[1], want) {
+				t.Errorf("sessionStorage after withdrawing analytics: %v, want %v", got[1], want)
+			}
+			if got := eval[[]string](t, ctx, `JSON.parse(localStorage.getItem('crumb_pending')).map((b) => b.action)`); !slices.Equal(got, []string{"withdraw"}) {
+				t.Errorf("crumb_pending holds %v, want the withdrawal", got)
+			}
+
+			// The next page sends the withdrawal, under the consent kept in
+			// the cookie: no banner.
+			site.setDown(false)
+			open(t, ctx, site.url("/index.html"))
+			checkRecord(t, site.waitRecorded(2)[1], "withdraw", false, true)
+			waitJS(t, ctx, `localStorage.getItem('crumb_pending') === null && `+in(".i"))
+			if in := eval[bool](t, ctx, `!!`+in(".b")); in {
+				t.Error("the banner shows after the withdrawal: the consent cookie went")
 			}
 		})
 	}

@@ -6,8 +6,8 @@
 // event_id, which the API answers as a replay.
 import { cfg, lang } from './config.js'
 import { knownId, recorded } from './consent.js'
+import { PENDING as KEY } from './storage.js'
 
-const KEY = 'crumb_pending'
 let base, busy
 let mem = []
 

@@ -3,14 +3,15 @@
 // page's own origin.
 
 // h creates an element: attributes from attrs ("on…" keys add listeners,
-// null/false/undefined skip), then children
-// (strings become text nodes; falsy ones are skipped; arrays are flattened).
+// falsy values skip: no attribute here is ever meant to be "" or 0), then
+// children (strings become text nodes; falsy ones are skipped; arrays are
+// flattened).
 export function h(tag, attrs, ...kids) {
   const e = document.createElement(tag)
   for (const k in attrs) {
     const v = attrs[k]
     if (k.startsWith('on')) e.addEventListener(k.slice(2), v)
-    else if (v != null && v !== false) e.setAttribute(k, v)
+    else if (v) e.setAttribute(k, v)
   }
   e.append(...kids.flat().filter(Boolean))
   return e

@@ -29,7 +29,7 @@ export const ready = (fn) =>
 function handle(el) {
   const d = el.dataset
   if (queued.has(el)) return
-  const ids = (d.crumbCategory || '').split(/[\s,]+/).filter(Boolean)
+  const ids = d.crumbCategory?.match(/[^\s,]+/g) || []
   if (!ids.length || !ids.every(granted)) {
     if (el.matches('iframe,[data-crumb-placeholder]') && !covers.has(el)) covers.set(el, placeholder(el, ids))
     return

@@ -9,12 +9,17 @@ function gtag() {
 
 const denied = 'denied'
 
+// modes maps category ids to the four signals crumb sets; on maps ids to
+// true when granted.
+function modes(on) {
+  const v = (b) => (b ? 'granted' : denied)
+  const ads = v(on.marketing)
+  return { ad_storage: ads, ad_user_data: ads, ad_personalization: ads, analytics_storage: v(on.analytics) }
+}
+
 export function consentDefault() {
   gtag('consent', 'default', {
-    ad_storage: denied,
-    ad_user_data: denied,
-    ad_personalization: denied,
-    analytics_storage: denied,
+    ...modes({}),
     functionality_storage: denied,
     personalization_storage: denied,
     security_storage: 'granted',
@@ -22,15 +27,5 @@ export function consentDefault() {
   })
 }
 
-// consentUpdate tells Google's tags the visitor's decision; on maps category
-// ids to true when granted.
-export function consentUpdate(on) {
-  const v = (b) => (b ? 'granted' : denied)
-  const ads = v(on.marketing)
-  gtag('consent', 'update', {
-    ad_storage: ads,
-    ad_user_data: ads,
-    ad_personalization: ads,
-    analytics_storage: v(on.analytics),
-  })
-}
+// consentUpdate tells Google's tags the visitor's decision.
+export const consentUpdate = (on) => gtag('consent', 'update', modes(on))

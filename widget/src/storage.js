@@ -1,11 +1,12 @@
 // The widget's only storage: the crumb_consent cookie (see README, "the
 // consent cookie") and, while a decision has not reached the API yet, the
-// crumb_pending localStorage item. Plus deletion of the cookies of withdrawn
-// categories.
+// crumb_pending localStorage item. Plus deletion of what withdrawn
+// categories stored.
 
 import { cfg } from './config.js'
 
 const NAME = 'crumb_consent'
+export const PENDING = 'crumb_pending'
 export const now = () => (Date.now() / 1e3) | 0
 
 // readCookie parses "1.<id>.<revision>.<granted ids joined by + or ->.<unix
@@ -32,32 +33,41 @@ export function writeCookie(c) {
   document.cookie = `${NAME}=1.${c.id}.${c.rev}.${Object.keys(c.on).filter((k) => c.on[k]).join('+') || '-'}.${c.ts}; Max-Age=${c.ts + cfg.validity - now()}` + attrs()
 }
 
-export function clearCookie() {
-  document.cookie = NAME + '=; Max-Age=0' + attrs()
-  expire(NAME)
-}
+export const clearCookie = () => expire(NAME)
 
-// expire deletes cookie name on the host, on every parent domain and on
-// every path from / down to the current page's, whichever it was set on.
+// expire deletes cookie name on the host, on every domain it is within
+// (the browser ignores a public suffix such as "com") and on every path
+// from / down to the current page's, whichever it was set on.
 function expire(name) {
   const h = location.hostname.split('.')
-  const domains = ['']
-  for (let i = 0; i < h.length - 1; i++) domains.push('; Domain=' + h.slice(i).join('.'))
   const paths = ['/']
   let p = ''
   for (const s of location.pathname.split('/')) if (s) paths.push((p += '/' + s), p + '/')
-  for (const d of domains) for (const q of paths) document.cookie = name + '=; Max-Age=0; Path=' + q + d
+  for (const d of ['', ...h.map((x, i) => '; Domain=' + h.slice(i).join('.'))])
+    for (const q of paths) document.cookie = name + '=; Max-Age=0; Path=' + q + d
 }
 
-// wipe deletes the first-party cookies listed in the cookie tables of
-// categories; a "*" in a name matches any run of characters (the service
-// marks every name with a "*" as a pattern).
+// wipe deletes the first-party items listed in the cookie tables of
+// categories: cookies, and localStorage and sessionStorage keys (a row's
+// kind names its storage, window.localStorage or window.sessionStorage;
+// storage that throws, e.g. when the browser blocks it, is skipped). A "*"
+// in a name matches any run of characters (the service marks every name
+// with a "*" as a pattern). crumb's own two items are never deleted, though
+// a pattern such as "*" matches them. IndexedDB rows (from a scan) delete
+// nothing, as window.indexedDB has no keys: a database goes only once every
+// connection the page's scripts hold to it closes, so those scripts must.
 export function wipe(categories) {
-  const names = document.cookie.split('; ').map((c) => c.split('=')[0])
   for (const cat of categories)
-    for (const row of cat.cookies || [])
-      if ((row.kind || 'cookie') == 'cookie' && row.party != 'third') {
-        const re = new RegExp('^' + row.name.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')
-        names.filter((n) => re.test(n)).forEach(expire)
+    for (const { name, kind = 'cookie', party } of cat.cookies || [])
+      if (party != 'third') {
+        // Every character but letters, digits and _ is escaped; \* is then .*
+        const re = new RegExp('^' + name.replace(/\W/g, '\\$&').replaceAll('\\*', '.*') + '$')
+        const hit = (keys) => keys.filter((k) => re.test(k) && k != NAME && k != PENDING)
+        if (kind == 'cookie') hit(document.cookie.split('; ').map((c) => c.split('=')[0])).forEach(expire)
+        else
+          try {
+            const s = window[kind]
+            hit(Object.keys(s)).forEach((k) => s.removeItem(k))
+          } catch {}
       }
 }
