@@ -1,6 +1,7 @@
 package widget_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -238,5 +239,77 @@ func TestWithdrawalDeletesStorage(t *testing.T) {
 				t.Error("the banner shows after the withdrawal: the consent cookie went")
 			}
 		})
+	}
+}
+
+// TestReloadAfterWithdrawAndGrant checks a Save that withdraws one category
+// and grants another with reload_on_withdraw: the newly granted content
+// loads once, on the reloaded page, not also on the page the decision was
+// made on; Consent Mode and the crumb:consent event still follow the
+// decision before the reload, the event saying that a reload follows.
+func TestReloadAfterWithdrawAndGrant(t *testing.T) {
+	cfg := testConfig()
+	cfg.ReloadOnWithdraw = true
+	site := newTestSite(t, mustBuild(t), cfg)
+	ctx := browsertest.Tab(t)
+	// Every crumb:consent event, with the dataLayer's last entry then, is
+	// kept across the reload.
+	beforeLoad(t, ctx, `document.addEventListener('crumb:consent', (e) => {
+		const log = JSON.parse(sessionStorage.getItem('events') || '[]')
+		log.push({detail: e.detail, last: Array.from(window.dataLayer.at(-1))})
+		sessionStorage.setItem('events', JSON.stringify(log))
+	})`)
+	marketing := []string{"/marketing.js", "/pixel.gif", "/embed.html"}
+
+	// Statistics only.
+	open(t, ctx, site.url("/index.html"))
+	click(t, ctx, in(".bs .s"))
+	click(t, ctx, `[...`+in("dialog")+`.querySelectorAll('input')][1]`)
+	click(t, ctx, in(".ft .s"))
+	checkRecord(t, site.waitRecorded(1)[0], "custom", true, false)
+	waitJS(t, ctx, `(window.ran || []).length >= 3`)
+
+	// One Save: statistics off, marketing on.
+	eval[bool](t, ctx, `window.before = true`)
+	click(t, ctx, in(".i"))
+	click(t, ctx, `[...`+in("dialog")+`.querySelectorAll('input')][1]`)
+	click(t, ctx, `[...`+in("dialog")+`.querySelectorAll('input')][2]`)
+	click(t, ctx, in(".ft .s"))
+	waitJS(t, ctx, `!window.before && document.readyState === 'complete'`) // reloaded
+	checkRecord(t, site.waitRecorded(2)[1], "withdraw", false, true)
+	waitJS(t, ctx, `window.ran?.includes('marketing')`)
+	for _, p := range marketing {
+		site.waitFor(p, func() bool { return len(site.fetchedAny(p)) > 0 })
+	}
+	time.Sleep(400 * time.Millisecond)
+	for _, p := range marketing {
+		if n := len(site.fetchedAny(p)); n != 1 {
+			t.Errorf("%s fetched %d times, want once (on the reloaded page)", p, n)
+		}
+	}
+	if ran := eval[[]string](t, ctx, `window.ran`); !slices.Equal(ran, []string{"marketing"}) {
+		t.Errorf("the reloaded page ran %v, want only marketing", ran)
+	}
+	checkConsentMode(t, ctx, cmDefault, cmUpdate(false, true))
+
+	type event struct {
+		Detail struct {
+			Categories map[string]bool `json:"categories"`
+			Reload     bool            `json:"reload"`
+		} `json:"detail"`
+		Last []any `json:"last"`
+	}
+	var events []event
+	if err := json.Unmarshal([]byte(eval[string](t, ctx, `sessionStorage.getItem('events')`)), &events); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 {
+		t.Fatalf("%d crumb:consent events, want 2: %+v", len(events), events)
+	}
+	if e := events[0]; e.Detail.Reload || !e.Detail.Categories["analytics"] {
+		t.Errorf("first event %+v, want analytics granted and no reload", e)
+	}
+	if e := events[1]; !e.Detail.Reload || e.Detail.Categories["analytics"] || !e.Detail.Categories["marketing"] || !equalJSON(e.Last, cmUpdate(false, true)) {
+		t.Errorf("the withdrawal's event %+v, want analytics off, marketing on, reload, after the Consent Mode update %v", e, cmUpdate(false, true))
 	}
 }

@@ -64,18 +64,28 @@ function decide(on, action) {
   changed(s, wiped, withdrawn.length)
 }
 
-// changed tells Google's tags, the page and the UI about a new state; it
-// deletes the cookies of the categories in wiped and reloads the page after
-// a withdrawal when the site asks for it.
+// changed tells Google's tags, the page and the UI about a new state and
+// deletes what the categories in wiped stored. After a withdrawal, when the
+// site asks for it, the page reloads: then this page activates nothing more
+// (not even what the same decision granted), so that granted content runs
+// once, on the reloaded page, not here and again there (a pixel or a
+// conversion counted twice). Consent Mode, the deletion and the events
+// still happen here, at once: the record, the cookie and crumb.get() all
+// have the new state, and a listener may need to act on a withdrawal
+// before the page goes (an SDK's own opt-out). The state they get says
+// reload: true, so that a listener that loads content itself leaves that
+// to the reloaded page too.
 function changed(s, wiped, withdrawal) {
+  const reload = withdrawal && cfg.reload_on_withdraw
+  if (reload) s.reload = true
   consentUpdate(s.categories)
   wipe(wiped)
   refresh()
-  recheck()
+  recheck(reload)
   // Each listener runs in its own task, so one that throws stops no other.
   for (const fn of listeners) setTimeout(fn, 0, s)
   document.dispatchEvent(new CustomEvent('crumb:consent', { detail: s }))
-  if (withdrawal && cfg.reload_on_withdraw) location.reload()
+  if (reload) location.reload()
 }
 
 // acceptAll grants every category but those refused by GPC.

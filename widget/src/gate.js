@@ -21,14 +21,14 @@ const SEL = 'script[type="text/plain"][data-crumb-category],[data-crumb-src],[da
 const queued = new WeakSet()
 const covers = new WeakMap()
 let chain = Promise.resolve()
-let started
+let started, stopped
 
 export const ready = (fn) =>
   document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', fn) : fn()
 
 function handle(el) {
   const d = el.dataset
-  if (queued.has(el)) return
+  if (stopped || queued.has(el)) return
   const ids = d.crumbCategory?.match(/[^\s,]+/g) || []
   if (!ids.length || !ids.every(granted)) {
     if (el.matches('iframe,[data-crumb-placeholder]') && !covers.has(el)) covers.set(el, placeholder(el, ids))
@@ -60,14 +60,16 @@ export function startGate() {
   })
 }
 
-// recheck activates what a new decision has granted.
-export const recheck = () => started && scan(document)
+// recheck activates what a new decision has granted; recheck(true) instead
+// stops all activation on this page, for good: it is about to reload (see
+// changed in consent.js). Scripts already waiting their turn stay blocked too.
+export const recheck = (stop) => (stopped ||= stop) || (started && scan(document))
 
 // run replaces a blocked script with a live copy and resolves when it has
 // run (inline) or loaded or failed (src).
 function run(old) {
   return new Promise((done) => {
-    if (!old.isConnected) return done()
+    if (stopped || !old.isConnected) return done()
     const s = h('script')
     for (const a of old.attributes) if (a.name != 'type') s.setAttribute(a.name, a.value)
     s.nonce = old.nonce
