@@ -6,7 +6,9 @@
 // Delivery is at least once. A worker that receives a job holds a lease on
 // it for the visibility timeout and extends it while it works; a worker
 // that dies stops extending, and once the lease runs out another worker
-// receives the job again with the attempt count raised. A job that fails
+// receives the job again with the attempt count raised. A worker that
+// stops on purpose (a deploy) releases its job instead: the job can be
+// received again at once and keeps its attempt count. A job that fails
 // (or whose worker dies) MaxAttempts times moves to the dead-letter list.
 // Jobs must therefore be idempotent: a scan stores its result under the
 // job's ID, so running it twice stores it once.
@@ -86,10 +88,14 @@ type DeadJob struct {
 // Stats describes the queue for metrics and the admin API.
 type Stats struct {
 	Depth     int64         // jobs not yet finished: waiting plus in flight
-	InFlight  int64         // jobs a worker holds (or held, if it died)
+	InFlight  int64         // jobs a worker holds (or held, if it died); not released ones
 	OldestAge time.Duration // age of the oldest unfinished job; 0 when empty
 	Dead      int64         // jobs in the dead-letter list
 }
+
+// Released is the consumer a released job belongs to until it is received
+// again; Receive refuses it as a worker's name.
+const Released = "(released)"
 
 // Sentinel errors.
 var (
@@ -127,6 +133,15 @@ type Queue interface {
 	// moves it to the dead-letter list when this was its last attempt.
 	// Returns ErrLeaseLost if the job is no longer this delivery's.
 	Fail(ctx context.Context, d Delivery, cause error) error
+	// Release gives the job back at once, for a worker that stops before
+	// finishing it (a rolling deploy): the job can be received again right
+	// away, by any consumer, and the attempt this delivery used is not
+	// counted, so the next delivery has the same Attempt. Unlike Fail, no
+	// error is recorded. The delivery must not be used after Release.
+	// Returns ErrLeaseLost if the job is no longer this delivery's.
+	Release(ctx context.Context, d Delivery) error
+	// Ping reports whether the queue's backend answers (for readiness).
+	Ping(ctx context.Context) error
 	// Stats returns the queue's depth, in-flight count, oldest job age and
 	// dead-letter count.
 	Stats(ctx context.Context) (Stats, error)

@@ -69,6 +69,31 @@ func (q *Queue) Fail(ctx context.Context, d jobqueue.Delivery, cause error) erro
 	})
 }
 
+// Release implements jobqueue.Queue: the record's lease ends now, its
+// owner becomes jobqueue.Released and its attempt count drops by one, so
+// the next Receive takes it first (as an expired lease) as the same
+// attempt.
+func (q *Queue) Release(ctx context.Context, d jobqueue.Delivery) error {
+	err := q.owned("release", d, func(tx *bolt.Tx, key []byte, r record) error {
+		r.Attempts--
+		r.Owner, r.Until = jobqueue.Released, time.Time{}
+		return putJSON(tx.Bucket(bJobs), key, r)
+	})
+	if err != nil {
+		return err
+	}
+	q.signal()
+	return nil
+}
+
+// Ping implements jobqueue.Queue: the file is open.
+func (q *Queue) Ping(ctx context.Context) error {
+	if q.closed.Load() {
+		return jobqueue.ErrClosed
+	}
+	return nil
+}
+
 // toDead moves the job at key to the dead-letter list, dropping the oldest
 // dead entries beyond DeadMax.
 func (q *Queue) toDead(tx *bolt.Tx, key []byte, r record, now time.Time) error {
@@ -108,7 +133,7 @@ func (q *Queue) Stats(ctx context.Context) (jobqueue.Stats, error) {
 				return fmt.Errorf("decode job %x: %w", k, err)
 			}
 			s.Depth++
-			if r.Owner != "" {
+			if r.Owner != "" && r.Owner != jobqueue.Released {
 				s.InFlight++
 			}
 			s.OldestAge = max(s.OldestAge, now.Sub(r.EnqueuedAt))

@@ -33,7 +33,8 @@ type record struct {
 	Job        jobqueue.Job `json:"job"`
 	EnqueuedAt time.Time    `json:"enqueued_at"`
 	Attempts   int          `json:"attempts"`
-	// Owner is the consumer of the latest delivery; empty until the first.
+	// Owner is the consumer of the latest delivery; empty until the first,
+	// jobqueue.Released after a Release.
 	Owner string `json:"owner,omitempty"`
 	// Until is when the lease (or the backoff after a failure) ends.
 	Until time.Time `json:"until,omitzero"`

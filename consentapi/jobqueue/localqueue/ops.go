@@ -68,8 +68,8 @@ func pruneSeen(seen *bolt.Bucket, now time.Time) error {
 
 // Receive implements jobqueue.Queue.
 func (q *Queue) Receive(ctx context.Context, consumer string) (jobqueue.Delivery, error) {
-	if consumer == "" {
-		return jobqueue.Delivery{}, fmt.Errorf("receive: empty consumer name")
+	if consumer == "" || consumer == jobqueue.Released {
+		return jobqueue.Delivery{}, fmt.Errorf("receive: bad consumer name %q", consumer)
 	}
 	poll := time.NewTimer(q.opts.Poll)
 	defer poll.Stop()

@@ -32,6 +32,9 @@ func testReclaim(t *testing.T, open Open) {
 	if err := q.Fail(ctx, dead, errors.New("late")); !errors.Is(err, jobqueue.ErrLeaseLost) {
 		t.Errorf("Fail by the worker that lost its lease = %v, want ErrLeaseLost", err)
 	}
+	if err := q.Release(ctx, dead); !errors.Is(err, jobqueue.ErrLeaseLost) {
+		t.Errorf("Release by the worker that lost its lease = %v, want ErrLeaseLost", err)
+	}
 	if err := q.Ack(ctx, d); err != nil {
 		t.Fatalf("Ack by the new owner: %v", err)
 	}
@@ -214,5 +217,96 @@ func testManyWorkers(t *testing.T, open Open) {
 		if n != 1 {
 			t.Errorf("job %s acked %d times", id, n)
 		}
+	}
+}
+
+// testRelease: a worker that stops mid-job releases it; another worker
+// receives it at once, long before the visibility timeout, as the same
+// attempt, even on the last attempt; the releasing delivery is void.
+func testRelease(t *testing.T, open Open) {
+	opts := jobqueue.Options{Visibility: time.Minute, RetryBackoff: 50 * time.Millisecond, Poll: 50 * time.Millisecond, MaxAttempts: 2}
+	q := open(t, opts)
+	ctx := context.Background()
+	job := Job("shop", "shop@1")
+	MustEnqueue(t, q, job)
+	// within receives for consumer, failing unless a job comes well before
+	// the visibility timeout: only a release can make it come that soon.
+	within := func(consumer string) jobqueue.Delivery {
+		t.Helper()
+		rctx, cancel := context.WithTimeout(ctx, opts.Visibility/4)
+		defer cancel()
+		start := time.Now()
+		d, err := q.Receive(rctx, consumer)
+		if err != nil {
+			t.Fatalf("Receive(%s) after a release: %v (visibility %s)", consumer, err, opts.Visibility)
+		}
+		t.Logf("%s received %s attempt %d after %s", consumer, d.Job.ID, d.Attempt, time.Since(start).Round(time.Millisecond))
+		return d
+	}
+
+	leaving := MustReceive(t, q, "leaving")
+	if err := q.Release(ctx, leaving); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	st, err := q.Stats(ctx)
+	if err != nil || st.Depth != 1 || st.InFlight != 0 {
+		t.Errorf("Stats after Release = %+v, %v; want depth 1, in flight 0", st, err)
+	}
+	if err := q.Ack(ctx, leaving); !errors.Is(err, jobqueue.ErrLeaseLost) {
+		t.Errorf("Ack after Release = %v, want ErrLeaseLost", err)
+	}
+	if err := q.Extend(ctx, leaving); !errors.Is(err, jobqueue.ErrLeaseLost) {
+		t.Errorf("Extend after Release = %v, want ErrLeaseLost", err)
+	}
+	if err := q.Fail(ctx, leaving, errors.New("late")); !errors.Is(err, jobqueue.ErrLeaseLost) {
+		t.Errorf("Fail after Release = %v, want ErrLeaseLost", err)
+	}
+	if err := q.Release(ctx, leaving); !errors.Is(err, jobqueue.ErrLeaseLost) {
+		t.Errorf("second Release = %v, want ErrLeaseLost", err)
+	}
+	if _, err := q.Receive(ctx, jobqueue.Released); err == nil {
+		t.Errorf("Receive as %q: no error", jobqueue.Released)
+	}
+
+	staying := within("staying")
+	if staying.Job.ID != job.ID || string(staying.Job.Data) != string(job.Data) || staying.Attempt != 1 || staying.Consumer != "staying" {
+		t.Fatalf("delivery after Release = %+v, want %s attempt 1 for staying", staying, job.ID)
+	}
+	st, err = q.Stats(ctx)
+	if err != nil || st.Depth != 1 || st.InFlight != 1 {
+		t.Errorf("Stats after the job was taken again = %+v, %v; want depth 1, in flight 1", st, err)
+	}
+	// A failure counts; a release on the last attempt does not.
+	if err := q.Fail(ctx, staying, errors.New("first failure")); err != nil {
+		t.Fatalf("Fail: %v", err)
+	}
+	last := within("staying")
+	if last.Attempt != 2 {
+		t.Fatalf("delivery after Fail has attempt %d, want 2", last.Attempt)
+	}
+	if err := q.Release(ctx, last); err != nil {
+		t.Fatalf("Release on the last attempt: %v", err)
+	}
+	again := within("third")
+	if again.Job.ID != job.ID || again.Attempt != 2 {
+		t.Fatalf("delivery after releasing the last attempt = %s attempt %d, want %s attempt 2", again.Job.ID, again.Attempt, job.ID)
+	}
+	if dead, err := q.Dead(ctx, 10); err != nil || len(dead) != 0 {
+		t.Errorf("Dead after releasing the last attempt = %+v, %v; want none", dead, err)
+	}
+	if err := q.Fail(ctx, again, errors.New("second failure")); err != nil {
+		t.Fatalf("Fail: %v", err)
+	}
+	dead, err := q.Dead(ctx, 10)
+	if err != nil || len(dead) != 1 || dead[0].Attempts != 2 || dead[0].Error != "second failure" {
+		t.Errorf("Dead = %+v, %v; want %s after 2 attempts", dead, err, job.ID)
+	}
+}
+
+// testPing: an open queue answers.
+func testPing(t *testing.T, open Open) {
+	q := open(t, fast)
+	if err := q.Ping(context.Background()); err != nil {
+		t.Errorf("Ping: %v", err)
 	}
 }

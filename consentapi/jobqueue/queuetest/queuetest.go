@@ -41,6 +41,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("ExtendKeepsLease", func(t *testing.T) { testExtend(t, open) })
 	t.Run("FailRetriesThenDead", func(t *testing.T) { testFailDead(t, open) })
 	t.Run("DeadWorkersThenDead", func(t *testing.T) { testAbandonDead(t, open) })
+	t.Run("ReleaseAtOnceSameAttempt", func(t *testing.T) { testRelease(t, open) })
+	t.Run("Ping", func(t *testing.T) { testPing(t, open) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
 	t.Run("ManyWorkersEachJobOnce", func(t *testing.T) { testManyWorkers(t, open) })
 }

@@ -65,6 +65,39 @@ func (q *Queue) Fail(ctx context.Context, d jobqueue.Delivery, cause error) erro
 	return nil
 }
 
+// releasedIdle is the idle time a released entry gets: at least the
+// visibility timeout, so this queue's XAUTOCLAIM takes it at once, and a
+// day, so that workers configured with a longer visibility do too. (Redis
+// ignores an idle time reaching back before the epoch, so it cannot be
+// "forever".)
+const releasedIdle = 24 * time.Hour
+
+// Release implements jobqueue.Queue: the entry stays pending, owned by
+// jobqueue.Released, with an idle time past every worker's visibility
+// timeout and its delivery count lowered by one, so the next Receive
+// anywhere claims it at once (XAUTOCLAIM, before new entries) as the same
+// attempt.
+func (q *Queue) Release(ctx context.Context, d jobqueue.Delivery) error {
+	idle := max(q.opts.Visibility, releasedIdle)
+	args := append(leaseArgs(d), jobqueue.Released, idle.Milliseconds())
+	n, err := releaseScript.Run(ctx, q.rdb, []string{q.keys.stream}, args...).Int()
+	if err != nil {
+		return fmt.Errorf("release %s: %w", d.Job.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("release %s: %w", d.Job.ID, jobqueue.ErrLeaseLost)
+	}
+	return nil
+}
+
+// Ping implements jobqueue.Queue.
+func (q *Queue) Ping(ctx context.Context) error {
+	if err := q.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("queue redis: %w", err)
+	}
+	return nil
+}
+
 // Stats implements jobqueue.Queue in one pipelined round trip.
 func (q *Queue) Stats(ctx context.Context) (jobqueue.Stats, error) {
 	if err := q.ensureGroup(ctx); err != nil {
@@ -85,7 +118,8 @@ func (q *Queue) Stats(ctx context.Context) (jobqueue.Stats, error) {
 	if err != nil {
 		return jobqueue.Stats{}, fmt.Errorf("queue stats: %w", err)
 	}
-	s := jobqueue.Stats{Depth: depth.Val(), InFlight: pending.Val().Count, Dead: dead.Val()}
+	p := pending.Val()
+	s := jobqueue.Stats{Depth: depth.Val(), InFlight: p.Count - p.Consumers[jobqueue.Released], Dead: dead.Val()}
 	if m := oldest.Val(); len(m) > 0 {
 		s.OldestAge = max(q.Now().Sub(entryTime(m[0].ID)), 0)
 	}

@@ -1,6 +1,7 @@
 // Package redisqueue is the jobqueue.Queue on a Redis Stream with a
 // consumer group: XADD to enqueue, XREADGROUP to receive, XACK to finish,
-// XAUTOCLAIM to take over jobs whose worker stopped extending its lease,
+// XAUTOCLAIM to take over jobs whose worker stopped extending its lease
+// (or released them: XCLAIM with an old idle time and the count lowered),
 // the stream's delivery counter for attempts, and a second stream for dead
 // letters. It works on a standalone Redis, behind Sentinel and on Redis
 // Cluster: every key carries one hash tag, so the queue lives in one slot.
@@ -109,8 +110,8 @@ func (q *Queue) Enqueue(ctx context.Context, job jobqueue.Job, dedup time.Durati
 // Receive implements jobqueue.Queue: expired leases first (XAUTOCLAIM), then
 // new entries (XREADGROUP, blocking for up to the poll interval at a time).
 func (q *Queue) Receive(ctx context.Context, consumer string) (jobqueue.Delivery, error) {
-	if consumer == "" {
-		return jobqueue.Delivery{}, errors.New("receive: empty consumer name")
+	if consumer == "" || consumer == jobqueue.Released {
+		return jobqueue.Delivery{}, fmt.Errorf("receive: bad consumer name %q", consumer)
 	}
 	if err := q.ensureGroup(ctx); err != nil {
 		return jobqueue.Delivery{}, err

@@ -100,3 +100,16 @@ end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[6], 'JUSTID')
 return 1
 `)
+
+// release hands the entry to the Released consumer with its delivery count
+// lowered by one and an idle time that XAUTOCLAIM takes at once, if the
+// delivery still owns it: the next XAUTOCLAIM raises the count back, so
+// the job keeps its attempt number.
+// KEYS: stream. ARGV: group, consumer, id, deliveries, released consumer,
+// idle ms to set. Returns 1 or 0.
+var releaseScript = redis.NewScript(owned + `
+if not owned(KEYS[1]) then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[5], 0, ARGV[3], 'IDLE', ARGV[6],
+  'RETRYCOUNT', tonumber(ARGV[4]) - 1, 'JUSTID')
+return 1
+`)
