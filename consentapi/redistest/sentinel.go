@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,9 +26,26 @@ const MasterName = "mymaster"
 type Sentinel struct {
 	Master   *Server
 	Replicas []*Server
+	opts     SentinelOptions
 	addr     string // the Sentinel's host:port
 	cmd      *exec.Cmd
+	stderr   *bytes.Buffer // its output, read once it has exited
 	exited   chan struct{}
+}
+
+// SentinelOptions choose how LaunchSentinelWith sets the deployment up.
+type SentinelOptions struct {
+	// Args are extra redis-server arguments for the master and the
+	// replicas.
+	Args []string
+	// Password, when set, is the requirepass of the master and the
+	// replicas and their masterauth (so that replication, and a failover,
+	// work); the Sentinel gets it as "sentinel auth-pass". It is set with
+	// CONFIG SET once each server answers, so a server restarted with
+	// Restart has no password.
+	Password string
+	// SentinelPassword, when set, is the Sentinel's own requirepass.
+	SentinelPassword string
 }
 
 // StartSentinel starts a master, two replicas and a Sentinel for the test
@@ -37,7 +55,13 @@ type Sentinel struct {
 // skips) when redis-server is not installed.
 func StartSentinel(tb testing.TB, args ...string) *Sentinel {
 	tb.Helper()
-	s, err := LaunchSentinel(args...)
+	return StartSentinelWith(tb, SentinelOptions{Args: args})
+}
+
+// StartSentinelWith is StartSentinel with options, such as passwords.
+func StartSentinelWith(tb testing.TB, opts SentinelOptions) *Sentinel {
+	tb.Helper()
+	s, err := LaunchSentinelWith(opts)
 	if err != nil {
 		tb.Fatalf("redistest: %v", err)
 	}
@@ -48,19 +72,36 @@ func StartSentinel(tb testing.TB, args ...string) *Sentinel {
 // LaunchSentinel starts the four servers outside a test; the caller must
 // Close them.
 func LaunchSentinel(args ...string) (*Sentinel, error) {
-	s := &Sentinel{}
+	return LaunchSentinelWith(SentinelOptions{Args: args})
+}
+
+// LaunchSentinelWith is LaunchSentinel with options.
+func LaunchSentinelWith(opts SentinelOptions) (*Sentinel, error) {
+	s := &Sentinel{opts: opts}
 	var err error
-	if s.Master, err = Launch(Options{TCP: true, Args: args}); err != nil {
+	if s.Master, err = Launch(Options{TCP: true, Args: opts.Args}); err != nil {
+		return nil, err
+	}
+	if err := s.protect(s.Master); err != nil {
+		s.Close()
 		return nil, err
 	}
 	host, port, _ := net.SplitHostPort(s.Master.Addr())
 	for range 2 {
-		r, err := Launch(Options{TCP: true, Args: append([]string{"--replicaof", host, port}, args...)})
+		args := append([]string{"--replicaof", host, port}, opts.Args...)
+		if opts.Password != "" {
+			args = append(args, "--masterauth", opts.Password)
+		}
+		r, err := Launch(Options{TCP: true, Args: args})
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
 		s.Replicas = append(s.Replicas, r)
+		if err := s.protect(r); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	if err := s.startSentinel(host, port); err != nil {
 		s.Close()
@@ -71,6 +112,26 @@ func LaunchSentinel(args ...string) (*Sentinel, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// protect sets the password on a server that answers without one
+// (Launch waits for an unauthenticated PING, so the server cannot start
+// with --requirepass).
+func (s *Sentinel) protect(srv *Server) error {
+	if s.opts.Password == "" {
+		return nil
+	}
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.ConfigSet(ctx, "masterauth", s.opts.Password).Err(); err != nil {
+		return fmt.Errorf("redis-server %s: set masterauth: %w", srv.Addr(), err)
+	}
+	if err := c.ConfigSet(ctx, "requirepass", s.opts.Password).Err(); err != nil {
+		return fmt.Errorf("redis-server %s: set requirepass: %w", srv.Addr(), err)
+	}
+	return nil
 }
 
 // startSentinel writes the Sentinel's configuration (it rewrites it as
@@ -91,10 +152,20 @@ func (s *Sentinel) startSentinel(masterHost, masterPort string) error {
 		"sentinel down-after-milliseconds %[4]s 1000\n"+
 		"sentinel failover-timeout %[4]s 10000\n",
 		port, dir, filepath.Join(dir, "sentinel.log"), MasterName, masterHost, masterPort)
+	if s.opts.Password != "" {
+		text += fmt.Sprintf("sentinel auth-pass %s %s\n", MasterName, strconv.Quote(s.opts.Password))
+	}
+	if s.opts.SentinelPassword != "" {
+		text += fmt.Sprintf("requirepass %s\n", strconv.Quote(s.opts.SentinelPassword))
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return err
 	}
 	cmd := exec.Command("redis-server", conf, "--sentinel")
+	// Configuration errors go to stderr, not to the log file.
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	s.stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start redis sentinel: %w", err)
@@ -108,7 +179,7 @@ func (s *Sentinel) startSentinel(masterHost, masterPort string) error {
 // waitReplicasKnown waits until the Sentinel lists both replicas as
 // healthy.
 func (s *Sentinel) waitReplicasKnown(limit time.Duration) error {
-	sc := redis.NewSentinelClient(&redis.Options{Addr: s.addr})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: s.addr, Password: s.opts.SentinelPassword})
 	defer sc.Close()
 	deadline := time.Now().Add(limit)
 	for {
@@ -125,7 +196,7 @@ func (s *Sentinel) waitReplicasKnown(limit time.Duration) error {
 		select {
 		case <-s.exited:
 			log, _ := os.ReadFile(filepath.Join(s.Master.Dir(), "sentinel", "sentinel.log"))
-			return fmt.Errorf("redis sentinel exited:\n%s", log)
+			return fmt.Errorf("redis sentinel exited:\n%s%s", s.stderr, log)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -134,13 +205,17 @@ func (s *Sentinel) waitReplicasKnown(limit time.Duration) error {
 	}
 }
 
-// URL is the deployment as crumb's CRUMB_REDIS_URL takes it.
+// URL is the deployment as crumb's CRUMB_REDIS_URL takes it, without
+// credentials.
 func (s *Sentinel) URL() string { return "redis-sentinel://" + s.addr + "/" + MasterName }
+
+// Addr is the Sentinel's host:port.
+func (s *Sentinel) Addr() string { return s.addr }
 
 // Promoted waits until the Sentinel names a replica as the master (after
 // the master was killed, say) and returns it.
 func (s *Sentinel) Promoted(ctx context.Context) (*Server, error) {
-	sc := redis.NewSentinelClient(&redis.Options{Addr: s.addr})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: s.addr, Password: s.opts.SentinelPassword})
 	defer sc.Close()
 	for {
 		addr, err := sc.GetMasterAddrByName(ctx, MasterName).Result()
