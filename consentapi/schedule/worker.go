@@ -54,8 +54,9 @@ const (
 )
 
 // Run takes and runs jobs until ctx ends or the queue closes, then returns
-// nil. A scan in progress when ctx ends is abandoned, not failed: its
-// lease runs out and another worker runs it again.
+// nil. A scan in progress when ctx ends is abandoned, not failed: the job
+// is released to the queue, so another worker runs it again at once as the
+// same attempt (or, if the release fails, once its lease runs out).
 func (w *Worker) Run(ctx context.Context) error {
 	o, err := w.Options.WithDefaults()
 	if err != nil {
@@ -96,9 +97,18 @@ func (w *Worker) handle(ctx context.Context, d jobqueue.Delivery, log *slog.Logg
 		log.Warn("scan abandoned", "why", why)
 		w.Metrics.scanned(d.Job.Site, OutcomeAbandoned, w.now().Sub(start), nil)
 	}
+	stopping := func() {
+		if err := w.release(ctx, d); err != nil {
+			log.Warn("scan abandoned; could not release the job, another worker takes it when its lease runs out",
+				"why", "worker stopping", "err", err, "visibility", w.Options.Visibility)
+		} else {
+			log.Warn("scan abandoned; job released to another worker", "why", "worker stopping")
+		}
+		w.Metrics.scanned(d.Job.Site, OutcomeAbandoned, w.now().Sub(start), nil)
+	}
 	switch {
 	case ctx.Err() != nil:
-		abandoned("worker stopping")
+		stopping()
 		return
 	case errors.Is(stopBeat, jobqueue.ErrLeaseLost):
 		abandoned("lease lost")
@@ -117,11 +127,20 @@ func (w *Worker) handle(ctx context.Context, d jobqueue.Delivery, log *slog.Logg
 			err = fmt.Errorf("store scan: %w", err)
 		}
 	}
+	if err != nil && ctx.Err() != nil {
+		// Storing failed as the worker stops: most likely because it stops.
+		stopping()
+		return
+	}
 	if err != nil {
 		w.fail(ctx, d, err, start, log)
 		return
 	}
-	if err := w.Queue.Ack(ctx, d); err != nil {
+	// The result is stored: ack it even if the worker is stopping now, or
+	// the whole scan would run again.
+	actx, cancelAck := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancelAck()
+	if err := w.Queue.Ack(actx, d); err != nil {
 		abandoned(err.Error())
 		return
 	}
@@ -146,6 +165,18 @@ func (w *Worker) fail(ctx context.Context, d jobqueue.Delivery, cause error, sta
 	if w.Dead != nil {
 		w.Dead(ctx, d.Job, cause)
 	}
+}
+
+// releaseTimeout bounds the release or ack of a job when the worker stops,
+// so that an unreachable queue delays the process's exit by at most this.
+const releaseTimeout = 2 * time.Second
+
+// release gives d's job back to the queue. ctx has ended (the worker is
+// stopping), so the call runs on its own short deadline.
+func (w *Worker) release(ctx context.Context, d jobqueue.Delivery) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	return w.Queue.Release(rctx, d)
 }
 
 // heartbeat extends the lease every third of the visibility timeout until

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/crumbhq/crumb/consentapi/jobqueue"
+	"github.com/crumbhq/crumb/consentapi/jobqueue/localqueue"
 	"github.com/crumbhq/crumb/consentapi/jobqueue/queuetest"
+	"github.com/crumbhq/crumb/consentapi/jobqueue/redisqueue"
 	"github.com/crumbhq/crumb/consentapi/redistest"
 	"github.com/crumbhq/crumb/consentapi/schedule"
 	"github.com/crumbhq/crumb/scanner"
@@ -91,9 +95,10 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 }
 
 // TestWorkerKilledMidScan: two workers on one Redis queue, each on its own
-// client; the one that takes the job is killed mid-scan (its context ends,
-// its lease is no longer extended); the other takes the job over after the
-// visibility timeout and completes it, exactly once.
+// client; the one that takes the job is killed mid-scan (its connection
+// drops, then it stops: its lease is no longer extended and it cannot
+// release the job); the other takes the job over after the visibility
+// timeout and completes it, exactly once.
 func TestWorkerKilledMidScan(t *testing.T) {
 	srv := redistest.Start(t)
 	reg := prometheus.NewRegistry()
@@ -101,8 +106,13 @@ func TestWorkerKilledMidScan(t *testing.T) {
 	done := newCompletions()
 	started := make(chan struct{}, 1)
 
+	victimRDB := redis.NewClient(&redis.Options{Network: srv.Network(), Addr: srv.Addr()})
+	victimQueue, err := redisqueue.New(victimRDB, "", fastOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	victim := &schedule.Worker{
-		Queue: redisQueue(t, srv, fastOpts), Name: "victim", Options: fastOpts, Logger: testLogger(t), Metrics: metrics,
+		Queue: victimQueue, Name: "victim", Options: fastOpts, Logger: testLogger(t), Metrics: metrics,
 		Scan: func(ctx context.Context, job jobqueue.Job) (*scanner.Report, error) {
 			started <- struct{}{}
 			<-ctx.Done() // a scan that is still going when the worker dies
@@ -132,6 +142,7 @@ func TestWorkerKilledMidScan(t *testing.T) {
 	if n := len(done.done); n != 0 {
 		t.Fatalf("job completed %d times while its first worker was alive", n)
 	}
+	victimRDB.Close()
 	kill()
 	waitFor(t, victimExited, "the victim to exit")
 	waitFor(t, done.done, "the survivor to complete the job")
@@ -154,6 +165,119 @@ func TestWorkerKilledMidScan(t *testing.T) {
 	}
 	if got := counter(t, reg, "crumb_scan_pages_total", map[string]string{"site": "shop"}); got != 3 {
 		t.Errorf("crumb_scan_pages_total = %v, want 3", got)
+	}
+}
+
+// receivedQueue is a real queue that also passes each delivery it makes
+// to got, so a test sees the attempt a worker received.
+type receivedQueue struct {
+	jobqueue.Queue
+	got chan jobqueue.Delivery
+}
+
+func (q receivedQueue) Receive(ctx context.Context, consumer string) (jobqueue.Delivery, error) {
+	d, err := q.Queue.Receive(ctx, consumer)
+	if err == nil {
+		q.got <- d
+	}
+	return d, err
+}
+
+// TestWorkerStoppedMidScanReleases: a worker stopped mid-scan (a rolling
+// deploy) releases its job, so another worker takes it within about one
+// poll interval instead of after the visibility timeout (30s here, the
+// poll interval the production default of 1s), as the same attempt; the
+// job runs to completion exactly once. On Redis (two clients, as two
+// machines) and on the embedded queue (two workers of one process).
+func TestWorkerStoppedMidScanReleases(t *testing.T) {
+	opts := jobqueue.Options{Visibility: 30 * time.Second}
+	tests := []struct {
+		name string
+		open func(t *testing.T) (victim, survivor jobqueue.Queue)
+	}{
+		{"redis", func(t *testing.T) (jobqueue.Queue, jobqueue.Queue) {
+			srv := redistest.Start(t)
+			return redisQueue(t, srv, opts), redisQueue(t, srv, opts)
+		}},
+		{"local", func(t *testing.T) (jobqueue.Queue, jobqueue.Queue) {
+			q, err := localqueue.Open(filepath.Join(t.TempDir(), "jobs.db"), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { q.Close() })
+			return q, q
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vq, sq := tt.open(t)
+			reg := prometheus.NewRegistry()
+			metrics := schedule.NewMetrics(reg)
+			done := newCompletions()
+			started := make(chan struct{}, 1)
+			victimGot := receivedQueue{vq, make(chan jobqueue.Delivery, 10)}
+			survivorGot := receivedQueue{sq, make(chan jobqueue.Delivery, 10)}
+			victim := &schedule.Worker{
+				Queue: victimGot, Name: "victim", Options: opts, Logger: testLogger(t), Metrics: metrics,
+				Scan: func(ctx context.Context, job jobqueue.Job) (*scanner.Report, error) {
+					started <- struct{}{}
+					<-ctx.Done() // still scanning when the worker is told to stop
+					return nil, ctx.Err()
+				},
+				Done: done.Done,
+			}
+			survivor := &schedule.Worker{
+				Queue: survivorGot, Name: "survivor", Options: opts, Logger: testLogger(t), Metrics: metrics,
+				Scan: func(ctx context.Context, job jobqueue.Job) (*scanner.Report, error) { return report(2), nil },
+				Done: done.Done,
+			}
+			queuetest.MustEnqueue(t, vq, queuetest.Job("shop", "shop@1"))
+
+			victimCtx, stopVictim := context.WithCancel(context.Background())
+			victimExited := make(chan struct{})
+			go func() { victim.Run(victimCtx); close(victimExited) }()
+			waitFor(t, started, "the victim to start scanning")
+			first := <-victimGot.got
+
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			survivorExited := make(chan struct{})
+			go func() { survivor.Run(ctx); close(survivorExited) }()
+			time.Sleep(100 * time.Millisecond) // the survivor is waiting on the queue
+
+			stoppedAt := time.Now()
+			stopVictim()
+			waitFor(t, victimExited, "the victim to exit")
+			exited := time.Since(stoppedAt)
+			var second jobqueue.Delivery
+			select {
+			case second = <-survivorGot.got:
+			case <-time.After(opts.Visibility / 3):
+				t.Fatalf("no other worker took the job within %s of the victim stopping (visibility %s)", opts.Visibility/3, opts.Visibility)
+			}
+			moved := time.Since(stoppedAt)
+			t.Logf("victim exited %s after stop; job moved to the survivor %s after stop (visibility %s)",
+				exited.Round(time.Millisecond), moved.Round(time.Millisecond), opts.Visibility)
+			if second.Job.ID != first.Job.ID || second.Consumer != "survivor" || second.Attempt != first.Attempt || first.Attempt != 1 {
+				t.Errorf("survivor got %s attempt %d (%s), victim had attempt %d; want the same job, attempt 1 both times",
+					second.Job.ID, second.Attempt, second.Consumer, first.Attempt)
+			}
+			waitFor(t, done.done, "the survivor to complete the job")
+			stop()
+			waitFor(t, survivorExited, "the survivor to exit")
+			if got := done.n["shop@1"]; got != 1 {
+				t.Errorf("job completed %d times, want exactly 1", got)
+			}
+			st, err := sq.Stats(context.Background())
+			if err != nil || st.Depth != 0 || st.Dead != 0 {
+				t.Errorf("queue after completion = %+v, %v; want empty", st, err)
+			}
+			for outcome, want := range map[string]float64{"ok": 1, "abandoned": 1, "failed": 0, "dead": 0} {
+				if got := counter(t, reg, "crumb_scans_total", map[string]string{"site": "shop", "outcome": outcome}); got != want {
+					t.Errorf("crumb_scans_total{outcome=%s} = %v, want %v", outcome, got, want)
+				}
+			}
+		})
 	}
 }
 
