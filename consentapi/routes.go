@@ -1,11 +1,14 @@
 package consentapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -92,12 +95,42 @@ func levelFor(status int) slog.Level {
 	return slog.LevelDebug
 }
 
-// slogWriter sends echo's own log lines to the service's logger.
+// slogWriter sends echo's own log lines to the service's logger. Echo
+// writes each as a JSON object (its logger's default header: time, level,
+// prefix, file, line, then message); the line is logged at that level with
+// echo's text under "detail", so that no key repeats slog's own.
 type slogWriter struct{ l *slog.Logger }
 
 func (w slogWriter) Write(p []byte) (int, error) {
-	w.l.Info("echo", "msg", string(p))
+	var line struct {
+		Level   string `json:"level"`
+		File    string `json:"file"`
+		Line    string `json:"line"`
+		Message string `json:"message"`
+	}
+	level, args := slog.LevelWarn, []any{"detail", strings.TrimSpace(string(p))}
+	if err := json.Unmarshal(p, &line); err == nil && line.Level != "" {
+		level, args = echoLevel(line.Level), []any{"detail", line.Message}
+		if line.File != "" {
+			args = append(args, "source", line.File+":"+line.Line)
+		}
+	}
+	w.l.Log(context.Background(), level, "echo", args...)
 	return len(p), nil
+}
+
+// echoLevel maps echo's (gommon's) level names to slog's; an unknown one is
+// a warning.
+func echoLevel(name string) slog.Level {
+	switch strings.ToUpper(name) {
+	case "DEBUG":
+		return slog.LevelDebug
+	case "INFO":
+		return slog.LevelInfo
+	case "ERROR", "FATAL", "PANIC":
+		return slog.LevelError
+	}
+	return slog.LevelWarn
 }
 
 // handleHealthz is liveness: the process answers. It touches nothing.
