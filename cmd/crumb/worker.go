@@ -1,10 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -49,13 +53,22 @@ Flags:
                         proxy (CRUMB_CHROMIUM_FLAGS)
   -cookie-db FILES      comma-separated extra cookie knowledge files
                         (CRUMB_COOKIE_DB)
-  -metrics-addr ADDR    serve /metrics here (CRUMB_METRICS_ADDR; default off)
+  -metrics-addr ADDR    serve /metrics, and the probes /healthz and /readyz,
+                        here (CRUMB_METRICS_ADDR; default off)
+  -health-addr ADDR     serve only /healthz and /readyz here, for probes
+                        without metrics or on another port
+                        (CRUMB_HEALTH_ADDR; default off)
   -log-format FORMAT    text or json (CRUMB_LOG_FORMAT; default text)
   -log-level LEVEL      debug, info, warn or error (CRUMB_LOG_LEVEL; default info)
 
 Environment only:
   CRUMB_METRICS_TOKEN   bearer token of /metrics (else CRUMB_ADMIN_TOKEN;
-                        with neither, /metrics is open)
+                        with neither, /metrics is open); /healthz and
+                        /readyz never need it
+
+Probes (GET or HEAD): /healthz answers 200 while the process runs; /readyz
+answers 200 when Redis answers a PING within 500ms (both the queue's and
+the result store's connection), else 503 with the reason.
   <secret_env>          each site's webhook signing secret, in the variable
                         its scan.webhook.secret_env names
 `
@@ -63,6 +76,7 @@ Environment only:
 // workerConfig is the process configuration of crumb worker.
 type workerConfig struct {
 	redisURL, config, name, metricsAddr string
+	healthAddr                          string
 	chromium                            string
 	log                                 logSettings
 	chromiumFlags                       string
@@ -81,6 +95,7 @@ func workerFlags(args []string, e env) (*workerConfig, error) {
 	fs.str(&c.config, "config", "CRUMB_CONFIG", "configs/crumb.yaml")
 	fs.str(&c.name, "name", "CRUMB_WORKER_NAME", defaultWorkerName())
 	fs.str(&c.metricsAddr, "metrics-addr", "CRUMB_METRICS_ADDR", "")
+	fs.str(&c.healthAddr, "health-addr", "CRUMB_HEALTH_ADDR", "")
 	c.log.register(fs)
 	fs.str(&c.chromium, "chromium", "CRUMB_CHROMIUM", "")
 	fs.str(&c.chromiumFlags, "chromium-flags", "CRUMB_CHROMIUM_FLAGS", "")
@@ -123,7 +138,7 @@ func defaultWorkerName() string {
 }
 
 // runWorker runs scan workers until ctx ends. A scan in progress then is
-// abandoned: its lease runs out and another worker runs it again.
+// abandoned and its job released: another worker runs it again at once.
 func runWorker(ctx context.Context, args []string, e env) error {
 	c, err := workerFlags(args, e)
 	if err != nil {
@@ -161,36 +176,90 @@ func runWorker(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer sc.close()
+	ready := func(ctx context.Context) (string, error) {
+		if err := sc.queue.Ping(ctx); err != nil {
+			return "scan queue unreachable", err
+		}
+		if err := st.Ping(ctx); err != nil {
+			return "result store unreachable", err
+		}
+		return "", nil
+	}
 	if c.metricsAddr != "" {
-		stop, err := serveMetrics(c.metricsAddr, c.metricsToken, reg)
+		stop, err := serveOps(c.metricsAddr, opsHandler(reg, c.metricsToken, ready, logger))
 		if err != nil {
-			return fmt.Errorf("worker: %w", err)
+			return fmt.Errorf("worker: metrics: %w", err)
 		}
 		defer stop()
 	}
-	logger.Info("scan workers running", "workers", c.workers, "name", c.name, "schedule", c.schedule, "metrics", c.metricsAddr)
+	if c.healthAddr != "" && c.healthAddr != c.metricsAddr {
+		stop, err := serveOps(c.healthAddr, opsHandler(nil, "", ready, logger))
+		if err != nil {
+			return fmt.Errorf("worker: health: %w", err)
+		}
+		defer stop()
+	}
+	logger.Info("scan workers running", "workers", c.workers, "name", c.name, "schedule", c.schedule,
+		"metrics", c.metricsAddr, "health", cmp.Or(c.healthAddr, c.metricsAddr))
 	sc.run(ctx, nil)
 	logger.Info("scan workers stopped")
 	return nil
 }
 
-// serveMetrics serves reg at /metrics on addr, behind a bearer token if
-// one is set; stop shuts it down.
-func serveMetrics(addr, token string, reg *prometheus.Registry) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
-	}
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+// readyTimeout bounds the PINGs of /readyz, below the 1s a Kubernetes
+// probe waits by default.
+const readyTimeout = 500 * time.Millisecond
+
+// opsHandler answers the probes /healthz (the process runs) and /readyz
+// (ready reports no problem within readyTimeout), with no token, and, if
+// reg is not nil, /metrics behind the bearer token if one is set. ready
+// returns a short reason for the answer and the error for the log.
+func opsHandler(reg *prometheus.Registry, token string, ready func(context.Context) (string, error), logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if token != "" && !validBearer(r.Header.Get("Authorization"), token) {
-			http.Error(w, `{"error":"missing or wrong bearer token"}`, http.StatusUnauthorized)
+	// A GET pattern matches HEAD too: load balancers probe with either.
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if reason, err := ready(ctx); err != nil {
+			logger.Warn("not ready", "reason", reason, "err", err)
+			jsonError(w, http.StatusServiceUnavailable, "not ready: "+reason)
 			return
 		}
-		h.ServeHTTP(w, r)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ready\n")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	if reg != nil {
+		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			if token != "" && !validBearer(r.Header.Get("Authorization"), token) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="crumb"`)
+				jsonError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	return mux
+}
+
+func jsonError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// serveOps serves h on addr until stop is called.
+func serveOps(addr string, h http.Handler) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -209,9 +278,10 @@ func splitList(s string) []string {
 	return out
 }
 
-// validBearer compares an Authorization header with the token in constant
-// time.
+// validBearer reports whether an Authorization header carries token: the
+// scheme "Bearer" in any case (RFC 9110 §11.1), as crumb serve takes it,
+// and the token compared in constant time.
 func validBearer(header, token string) bool {
-	got, ok := strings.CutPrefix(header, "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+	scheme, got, ok := strings.Cut(header, " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }

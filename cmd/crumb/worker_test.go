@@ -9,7 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/crumbhq/crumb/consentapi/jobqueue"
+	"github.com/crumbhq/crumb/consentapi/jobqueue/redisqueue"
 	"github.com/crumbhq/crumb/consentapi/redistest"
+	"github.com/crumbhq/crumb/consentapi/schedule"
+	"github.com/crumbhq/crumb/scanner/crawl/crawltest"
 )
 
 func TestWorkerUsage(t *testing.T) {
@@ -56,7 +62,9 @@ func TestWorkerRuns(t *testing.T) {
 	stderr := &syncBuffer{}
 	environ := map[string]string{"CRUMB_METRICS_TOKEN": "metrics-token"}
 	go func() {
-		done <- run(ctx, []string{"worker", "-redis-url", srv.URL(), "-config", exampleConfig, "-workers", "1", "-metrics-addr", metricsAddr},
+		// -health-addr equal to -metrics-addr: one listener serves both.
+		done <- run(ctx, []string{"worker", "-redis-url", srv.URL(), "-config", exampleConfig, "-workers", "1",
+			"-metrics-addr", metricsAddr, "-health-addr", metricsAddr},
 			func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, stderr)
 	}()
 	var body string
@@ -80,8 +88,30 @@ func TestWorkerRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("metrics without the token: %d, want 401", resp.StatusCode)
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("metrics without the token: %d %q, want 401 with a challenge", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	// The scheme in any case, as crumb serve takes it (RFC 9110 §11.1).
+	for auth, want := range map[string]int{
+		"bearer metrics-token": http.StatusOK,
+		"BEARER metrics-token": http.StatusOK,
+		"Bearer wrong-token":   http.StatusUnauthorized,
+		"Basic metrics-token":  http.StatusUnauthorized,
+	} {
+		if got := status(t, "GET", "http://"+metricsAddr+"/metrics", auth); got != want {
+			t.Errorf("metrics with Authorization %q: %d, want %d", auth, got, want)
+		}
+	}
+	// The probes need no token.
+	for _, p := range []struct{ method, path string }{
+		{"GET", "/healthz"}, {"HEAD", "/healthz"}, {"GET", "/readyz"}, {"HEAD", "/readyz"},
+	} {
+		if got := status(t, p.method, "http://"+metricsAddr+p.path, ""); got != http.StatusOK {
+			t.Errorf("%s %s: %d, want 200", p.method, p.path, got)
+		}
+	}
+	if got := status(t, "POST", "http://"+metricsAddr+"/healthz", ""); got != http.StatusMethodNotAllowed {
+		t.Errorf("POST /healthz: %d, want 405", got)
 	}
 	cancel()
 	select {
@@ -91,5 +121,228 @@ func TestWorkerRuns(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("worker did not stop on cancel")
+	}
+}
+
+// status sends one request and returns its status code.
+func status(t *testing.T, method, url, auth string) int {
+	t.Helper()
+	code, _ := probe(t, method, url, auth)
+	return code
+}
+
+// probe sends one request and returns its status code and body.
+func probe(t *testing.T, method, url, auth string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestValidBearer(t *testing.T) {
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{"Bearer s3cret", true},
+		{"bearer s3cret", true},
+		{"BEARER s3cret", true},
+		{"bEaReR s3cret", true},
+		{"Bearer s3cre", false},
+		{"Bearer s3cret2", false},
+		{"Bearer  s3cret", false},
+		{"Bearer", false},
+		{"Bearers3cret", false},
+		{"Basic s3cret", false},
+		{"s3cret", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := validBearer(tt.header, "s3cret"); got != tt.want {
+			t.Errorf("validBearer(%q) = %v, want %v", tt.header, got, tt.want)
+		}
+	}
+}
+
+// TestWorkerProbesFollowRedis: with only -health-addr (metrics off), the
+// worker serves /healthz and /readyz and no /metrics; /readyz answers 503
+// with a reason while Redis is down and 200 again once it is back, and
+// /healthz 200 throughout; the worker keeps running.
+func TestWorkerProbesFollowRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	stderr := &syncBuffer{}
+	environ := map[string]string{"CRUMB_METRICS_TOKEN": "metrics-token"}
+	go func() {
+		done <- run(ctx, []string{"worker", "-redis-url", srv.URL(), "-config", exampleConfig, "-workers", "1", "-health-addr", ln.Addr().String()},
+			func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, stderr)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("worker exited with %v\n%s", err, stderr)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("worker did not stop on cancel")
+		}
+	}()
+	// until polls path until it answers want, and returns the last answer
+	// and how long it took.
+	until := func(path string, want int) (int, string, time.Duration) {
+		t.Helper()
+		start := time.Now()
+		var (
+			code int
+			body string
+		)
+		for deadline := start.Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			req, _ := http.NewRequest("GET", base+path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if code, body = resp.StatusCode, string(b); code == want {
+				break
+			}
+		}
+		return code, body, time.Since(start)
+	}
+	if code, body, _ := until("/readyz", http.StatusOK); code != http.StatusOK {
+		t.Fatalf("/readyz with Redis up: %d %q, want 200\n%s", code, body, stderr)
+	}
+	if got := status(t, "GET", base+"/healthz", ""); got != http.StatusOK {
+		t.Errorf("/healthz: %d, want 200", got)
+	}
+	if got := status(t, "GET", base+"/metrics", "Bearer metrics-token"); got != http.StatusNotFound {
+		t.Errorf("/metrics on the health-only listener: %d, want 404", got)
+	}
+
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	code, body, took := until("/readyz", http.StatusServiceUnavailable)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "unreachable") {
+		t.Fatalf("/readyz with Redis stopped: %d %q, want 503 naming what is unreachable", code, body)
+	}
+	t.Logf("Redis stopped: /readyz 503 after %s: %s", took.Round(time.Millisecond), strings.TrimSpace(body))
+	start := time.Now()
+	code, _ = probe(t, "GET", base+"/readyz", "")
+	if took := time.Since(start); code != http.StatusServiceUnavailable || took > 2*time.Second {
+		t.Errorf("/readyz with Redis down: %d in %s; want 503 within the probe's bound", code, took)
+	}
+	if got := status(t, "HEAD", base+"/healthz", ""); got != http.StatusOK {
+		t.Errorf("/healthz with Redis stopped: %d, want 200 (the process is alive)", got)
+	}
+
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	code, body, took = until("/readyz", http.StatusOK)
+	if code != http.StatusOK {
+		t.Fatalf("/readyz after Redis restarted: %d %q, want 200\n%s", code, body, stderr)
+	}
+	t.Logf("Redis restarted: /readyz 200 after %s", took.Round(time.Millisecond))
+}
+
+// TestWorkerStopReleasesScan: the real crumb worker, with its default
+// 5-minute visibility, stopped while headless Chromium waits on a page that
+// never finishes, gives the job back as it exits: another machine's
+// consumer receives it within seconds, as attempt 1, instead of after the
+// visibility timeout.
+func TestWorkerStopReleasesScan(t *testing.T) {
+	srv := redistest.Start(t)
+	loading := make(chan struct{}, 1)
+	unblock := make(chan struct{})
+	site, err := crawltest.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case loading <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-unblock:
+		}
+	}), "slow.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	defer close(unblock)
+
+	rdb := redis.NewClient(&redis.Options{Network: srv.Network(), Addr: srv.Addr()})
+	defer rdb.Close()
+	q, err := redisqueue.New(rdb, "", jobqueue.Options{Visibility: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := jobqueue.Job{ID: "exempel@stop", Site: "exempel", Reason: jobqueue.ReasonManual, ScheduledAt: time.Now().UTC(),
+		Data: schedule.ScanSettings{StartURLs: []string{"https://slow.test/"}, MaxPages: 1, Modes: []string{"none"}}.Encode()}
+	if ok, err := q.Enqueue(context.Background(), job, time.Hour); !ok || err != nil {
+		t.Fatalf("Enqueue = %v, %v", ok, err)
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	stderr := &syncBuffer{}
+	go func() {
+		done <- run(ctx, []string{"worker", "-redis-url", srv.URL(), "-config", exampleConfig, "-workers", "1",
+			"-chromium-flags", strings.Join(site.Flags, " ")}, func(string) string { return "" }, strings.NewReader(""), io.Discard, stderr)
+	}()
+	select {
+	case <-loading:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the worker's Chromium never asked for the page\n%s", stderr)
+	}
+	stoppedAt := time.Now()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("worker exited with %v\n%s", err, stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+	exited := time.Since(stoppedAt)
+
+	rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := q.Receive(rctx, "other-machine")
+	if err != nil {
+		t.Fatalf("no other consumer got the job within a minute of the worker stopping (visibility 5m): %v\n%s", err, stderr)
+	}
+	moved := time.Since(stoppedAt)
+	t.Logf("worker exited %s after stop; job received elsewhere %s after stop (visibility 5m)", exited.Round(time.Millisecond), moved.Round(time.Millisecond))
+	if d.Job.ID != job.ID || d.Attempt != 1 {
+		t.Errorf("received %s attempt %d, want %s attempt 1", d.Job.ID, d.Attempt, job.ID)
+	}
+	if !strings.Contains(stderr.String(), "job released to another worker") {
+		t.Errorf("worker log does not say the job was released:\n%s", stderr)
+	}
+	if err := q.Ack(context.Background(), d); err != nil {
+		t.Errorf("Ack by the new owner: %v", err)
 	}
 }
