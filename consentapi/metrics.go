@@ -3,6 +3,7 @@ package consentapi
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -70,6 +71,9 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 	for _, route := range []string{"/v1/sites/:site/consents", "/readyz"} {
 		m.storeErrors.WithLabelValues(route)
 	}
+	for _, route := range rateLimitedRoutes {
+		m.rateLimited.WithLabelValues(route)
+	}
 	m.widgetOK = m.duration.WithLabelValues(widgetRoute, http.MethodGet, "200")
 	m.widgetNotModified = m.duration.WithLabelValues(widgetRoute, http.MethodGet, "304")
 	m.sites = map[string]*siteCounters{}
@@ -88,6 +92,29 @@ func newMetrics(reg prometheus.Registerer, s *Server) (*metrics, error) {
 		m.sites[id] = sc
 	}
 	return m, nil
+}
+
+// rateLimitedRoutes are the route templates behind the per-IP rate limit
+// (the visitors' routes guarded by public, preflights aside): their
+// crumb_http_rate_limited_total series exist at 0 from the start, so the
+// first 429 shows in increase().
+var rateLimitedRoutes = []string{
+	"/v1/sites/:site/consents",
+	"/v1/sites/:site/consents/:id",
+	"/v1/sites/:site/consents/:id/export",
+	"/v1/sites/:site/impressions",
+}
+
+// BuildInfoCollector returns the gauge crumb_build_info{version,
+// goversion} = 1, which tells which build each replica and worker runs
+// (join on instance to label other series with it).
+func BuildInfoCollector(version string) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "crumb_build_info",
+		Help: "Always 1; the labels name the crumb version and the Go version it was built with.",
+	}, []string{"version", "goversion"})
+	g.WithLabelValues(version, runtime.Version()).Set(1)
+	return g
 }
 
 // decided counts a recorded decision.

@@ -25,7 +25,11 @@ type Metrics struct {
 //	crumb_scans_total{site, outcome}             scan attempts by outcome (ok, failed, dead, abandoned)
 //	crumb_scan_duration_seconds{site}            time from taking a job to finishing it
 //	crumb_scan_pages_total{site}                 pages visited by finished scans
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+//
+// The counters of each of sites (the configured site ids) exist at 0 from
+// the start, every reason and outcome: a series created by its first event
+// starts at 1, and increase() would never see that first failed scan.
+func NewMetrics(reg prometheus.Registerer, sites ...string) *Metrics {
 	m := &Metrics{
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "crumb_scan_jobs_queued_total",
@@ -46,8 +50,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"site"}),
 	}
 	reg.MustRegister(m.jobs, m.scans, m.duration, m.pages)
+	for _, site := range sites {
+		for _, reason := range []string{jobqueue.ReasonSchedule, jobqueue.ReasonManual} {
+			m.jobs.WithLabelValues(site, reason)
+		}
+		for _, outcome := range Outcomes {
+			m.scans.WithLabelValues(site, outcome)
+		}
+		m.pages.WithLabelValues(site)
+	}
 	return m
 }
+
+// Outcomes are the outcome label values of crumb_scans_total.
+var Outcomes = []string{OutcomeOK, OutcomeFailed, OutcomeDead, OutcomeAbandoned}
 
 // JobQueued counts a job put in the queue for site.
 func (m *Metrics) JobQueued(site, reason string) { m.enqueued(site, reason) }

@@ -10,7 +10,10 @@ import (
 )
 
 // LatestScan is a site's most recent finished scan, as the report metrics
-// read it from the store.
+// read it from the store. A configured, scheduled site that has no scan
+// yet is listed with a nil Report and a zero FinishedAt: its
+// crumb_scan_last_finished_timestamp_seconds is 0, so an alert can tell a
+// site never scanned from one that is not configured.
 type LatestScan struct {
 	Site       string
 	FinishedAt time.Time
@@ -34,10 +37,11 @@ type reportCollector struct {
 //	crumb_scan_preconsent_findings{site}               non-necessary items present before consent (R31)
 //	crumb_scan_preconsent_tracker_hosts{site}          known trackers' hosts contacted before consent (R31)
 //	crumb_scan_last_pages{site}                        pages the scan visited
-//	crumb_scan_last_finished_timestamp_seconds{site}   when it finished
+//	crumb_scan_last_finished_timestamp_seconds{site}   when it finished; 0 for a site never scanned
 //
 // latest is called on each scrape with a context bounded by timeout; on
-// error the collector reports nothing.
+// error the collector reports nothing. A site listed without a report gets
+// only its timestamp (0 unless FinishedAt is set).
 func NewReportCollector(latest func(ctx context.Context) ([]LatestScan, error), timeout time.Duration) prometheus.Collector {
 	site := []string{"site"}
 	return &reportCollector{
@@ -48,7 +52,7 @@ func NewReportCollector(latest func(ctx context.Context) ([]LatestScan, error), 
 		preConsentHosts: prometheus.NewDesc("crumb_scan_preconsent_tracker_hosts",
 			"Hosts of known trackers the latest scan saw contacted before consent, whether or not they stored anything.", site, nil),
 		pages:    prometheus.NewDesc("crumb_scan_last_pages", "Pages the latest scan visited.", site, nil),
-		finished: prometheus.NewDesc("crumb_scan_last_finished_timestamp_seconds", "When the latest scan finished.", site, nil),
+		finished: prometheus.NewDesc("crumb_scan_last_finished_timestamp_seconds", "When the latest scan finished; 0 for a scheduled site not scanned yet.", site, nil),
 	}
 }
 
@@ -72,6 +76,11 @@ func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range scans {
 		if s.Report == nil {
+			var at float64
+			if !s.FinishedAt.IsZero() {
+				at = float64(s.FinishedAt.Unix())
+			}
+			gauge(c.finished, at, s.Site)
 			continue
 		}
 		f := Summarize(s.Report)

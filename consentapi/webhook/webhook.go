@@ -58,10 +58,22 @@ type Sender struct {
 	deliveries *prometheus.CounterVec
 }
 
+// Delivery outcomes, as counted by crumb_webhook_deliveries_total.
+const (
+	OutcomeDelivered = "delivered" // the receiver answered 2xx
+	OutcomeRejected  = "rejected"  // a final 4xx; not retried
+	OutcomeFailed    = "failed"    // gave up after MaxAttempts
+)
+
+// Outcomes are the outcome label values of crumb_webhook_deliveries_total.
+var Outcomes = []string{OutcomeDelivered, OutcomeRejected, OutcomeFailed}
+
 // NewSender returns a Sender with defaults, registering its metric
 // crumb_webhook_deliveries_total{site, outcome} on reg (nil for none).
-// Outcomes: delivered, rejected, failed (gave up after MaxAttempts).
-func NewSender(reg prometheus.Registerer, logger *slog.Logger) *Sender {
+// Outcomes: delivered, rejected, failed (gave up after MaxAttempts). The
+// series of each of sites (the ids of the sites with a webhook) exist at 0
+// from the start, every outcome, so increase() sees the first failure.
+func NewSender(reg prometheus.Registerer, logger *slog.Logger, sites ...string) *Sender {
 	s := &Sender{
 		Client:      &http.Client{Timeout: 10 * time.Second},
 		MaxAttempts: 6,
@@ -80,6 +92,11 @@ func NewSender(reg prometheus.Registerer, logger *slog.Logger) *Sender {
 	if reg != nil {
 		reg.MustRegister(s.deliveries)
 	}
+	for _, site := range sites {
+		for _, outcome := range Outcomes {
+			s.deliveries.WithLabelValues(site, outcome)
+		}
+	}
 	return s
 }
 
@@ -96,17 +113,17 @@ func (s *Sender) Send(ctx context.Context, url string, secret []byte, ev Event) 
 	for attempt := 1; ; attempt++ {
 		retry, err := s.post(ctx, url, secret, ev, body)
 		if err == nil {
-			s.deliveries.WithLabelValues(ev.Site, "delivered").Inc()
+			s.deliveries.WithLabelValues(ev.Site, OutcomeDelivered).Inc()
 			log.Info("webhook delivered", "attempt", attempt)
 			return nil
 		}
 		if !retry {
-			s.deliveries.WithLabelValues(ev.Site, "rejected").Inc()
+			s.deliveries.WithLabelValues(ev.Site, OutcomeRejected).Inc()
 			log.Warn("webhook rejected", "attempt", attempt, "err", err)
 			return err
 		}
 		if attempt >= s.MaxAttempts {
-			s.deliveries.WithLabelValues(ev.Site, "failed").Inc()
+			s.deliveries.WithLabelValues(ev.Site, OutcomeFailed).Inc()
 			log.Warn("webhook failed, giving up", "attempts", attempt, "err", err)
 			return fmt.Errorf("webhook: gave up after %d attempts: %w", attempt, err)
 		}
@@ -119,7 +136,7 @@ func (s *Sender) Send(ctx context.Context, url string, secret []byte, ev Event) 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			s.deliveries.WithLabelValues(ev.Site, "failed").Inc()
+			s.deliveries.WithLabelValues(ev.Site, OutcomeFailed).Inc()
 			return fmt.Errorf("webhook: %w (last error: %w)", ctx.Err(), err)
 		case <-t.C:
 		}

@@ -115,6 +115,23 @@ func TestSend(t *testing.T) {
 
 var errAny = errors.New("any error")
 
+// TestSenderSeriesAtZero: every outcome of every site given exists at 0
+// before the first delivery, so increase() sees the first failure.
+func TestSenderSeriesAtZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	webhook.NewSender(reg, nil, "shop", "blog")
+	for _, site := range []string{"shop", "blog"} {
+		for _, outcome := range webhook.Outcomes {
+			if got := counter(t, reg, site, outcome); got != 0 {
+				t.Errorf("crumb_webhook_deliveries_total{site=%q,outcome=%q} = %v, want 0", site, outcome, got)
+			}
+		}
+	}
+	if n := len(webhook.Outcomes); n != 3 {
+		t.Errorf("%d outcomes, want delivered, rejected, failed", n)
+	}
+}
+
 // counter reads crumb_webhook_deliveries_total{site, outcome} from reg.
 func counter(t *testing.T, reg *prometheus.Registry, site, outcome string) float64 {
 	t.Helper()
