@@ -65,12 +65,12 @@ Environment only:
   CRUMB_METRICS_TOKEN   bearer token of /metrics (else CRUMB_ADMIN_TOKEN;
                         with neither, /metrics is open); /healthz and
                         /readyz never need it
+  <secret_env>          each site's webhook signing secret, in the variable
+                        its scan.webhook.secret_env names
 
 Probes (GET or HEAD): /healthz answers 200 while the process runs; /readyz
 answers 200 when Redis answers a PING within 500ms (both the queue's and
 the result store's connection), else 503 with the reason.
-  <secret_env>          each site's webhook signing secret, in the variable
-                        its scan.webhook.secret_env names
 `
 
 // workerConfig is the process configuration of crumb worker.
