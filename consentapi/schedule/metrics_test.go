@@ -65,15 +65,101 @@ func TestReportCollector(t *testing.T) {
 		{"crumb_scan_preconsent_tracker_hosts", map[string]string{"site": "shop"}, 1},
 		{"crumb_scan_last_pages", map[string]string{"site": "shop"}, 4},
 		{"crumb_scan_last_finished_timestamp_seconds", map[string]string{"site": "shop"}, 1795000000},
+		// A site never scanned: the timestamp at 0, so CrumbScanNeverSucceeded
+		// can see it.
+		{"crumb_scan_last_finished_timestamp_seconds", map[string]string{"site": "new"}, 0},
 	} {
 		if got := counter(t, reg, tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+	// The site never scanned has its timestamp and nothing else.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "site" && l.GetValue() == "new" && mf.GetName() != "crumb_scan_last_finished_timestamp_seconds" {
+					t.Errorf("site never scanned: %s%v", mf.GetName(), m.GetLabel())
+				}
+			}
 		}
 	}
 	fail = true
 	if mfs, err := reg.Gather(); err != nil || len(mfs) != 0 {
 		t.Errorf("with the store down: %d families, %v; want none, so alerts see absence, not zero", len(mfs), err)
 	}
+}
+
+// TestMetricsSeriesAtZero: NewMetrics creates each configured site's
+// counters at 0, every outcome and reason, so increase() sees the first
+// failed scan.
+func TestMetricsSeriesAtZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	schedule.NewMetrics(reg, "shop", "blog")
+	n := 0
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		n += len(mf.GetMetric())
+	}
+	// Per site: 4 outcomes, 2 reasons, 1 pages counter.
+	if want := 2 * (4 + 2 + 1); n != want {
+		t.Errorf("%d series, want %d", n, want)
+	}
+	for _, site := range []string{"shop", "blog"} {
+		for _, outcome := range []string{"ok", "failed", "dead", "abandoned"} {
+			if !has(t, reg, "crumb_scans_total", map[string]string{"site": site, "outcome": outcome}) {
+				t.Errorf("no crumb_scans_total{site=%q,outcome=%q}", site, outcome)
+			}
+		}
+		for _, reason := range []string{"schedule", "manual"} {
+			if !has(t, reg, "crumb_scan_jobs_queued_total", map[string]string{"site": site, "reason": reason}) {
+				t.Errorf("no crumb_scan_jobs_queued_total{site=%q,reason=%q}", site, reason)
+			}
+		}
+		if !has(t, reg, "crumb_scan_pages_total", map[string]string{"site": site}) {
+			t.Errorf("no crumb_scan_pages_total{site=%q}", site)
+		}
+	}
+}
+
+// has reports whether reg holds a series of name with labels, at 0.
+func has(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) bool {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			if len(got) != len(labels) {
+				continue
+			}
+			for k, v := range labels {
+				if got[k] != v {
+					continue metrics
+				}
+			}
+			if v := m.GetCounter().GetValue(); v != 0 {
+				t.Errorf("%s%v = %v, want 0", name, labels, v)
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // TestAlertRules: every crumb_ metric the alert rules in configs/ use is
@@ -115,18 +201,67 @@ func TestAlertRules(t *testing.T) {
 			known[n+suffix] = true
 		}
 	}
-	used := regexp.MustCompile(`crumb_[a-z_]+`)
+	// The consent API's metrics the alerts use; consentapi's
+	// TestAlertedSeriesAtStart checks they exist from the start.
+	for _, n := range []string{"crumb_store_errors_total", "crumb_http_request_duration_seconds_count", "crumb_http_rate_limited_total"} {
+		known[n] = true
+	}
+	// Recording rules (recording.yml) may be used by name.
+	b, err = os.ReadFile("../../configs/recording.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recording struct {
+		Groups []struct {
+			Rules []struct {
+				Record string `yaml:"record"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(b, &recording); err != nil {
+		t.Fatalf("configs/recording.yml: %v", err)
+	}
+	for _, g := range recording.Groups {
+		for _, r := range g.Rules {
+			known[r.Record] = true
+		}
+	}
+	// Scrape jobs (prometheus.yml) may be used in up{job="..."}.
+	b, err = os.ReadFile("../../configs/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scrape struct {
+		ScrapeConfigs []struct {
+			JobName string `yaml:"job_name"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(b, &scrape); err != nil {
+		t.Fatalf("configs/prometheus.yml: %v", err)
+	}
+	jobs := map[string]bool{}
+	for _, c := range scrape.ScrapeConfigs {
+		jobs[c.JobName] = true
+	}
+	used := regexp.MustCompile(`[a-z0-9_:]*crumb_[a-z0-9_:]+`)
+	upJob := regexp.MustCompile(`\bup\{job="([^"]+)"\}`)
 	alerts := 0
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
 			alerts++
 			names := used.FindAllString(r.Expr, -1)
-			if len(names) == 0 {
-				t.Errorf("alert %s uses no crumb metric: %s", r.Alert, r.Expr)
+			ups := upJob.FindAllStringSubmatch(r.Expr, -1)
+			if len(names) == 0 && len(ups) == 0 {
+				t.Errorf("alert %s uses no crumb metric nor crumb's up: %s", r.Alert, r.Expr)
 			}
 			for _, n := range names {
 				if !known[n] {
-					t.Errorf("alert %s uses %s, which crumb does not export", r.Alert, n)
+					t.Errorf("alert %s uses %s, which crumb does not export nor recording.yml record", r.Alert, n)
+				}
+			}
+			for _, m := range ups {
+				if !jobs[m[1]] {
+					t.Errorf("alert %s uses up of job %s, which prometheus.yml does not scrape", r.Alert, m[1])
 				}
 			}
 		}
