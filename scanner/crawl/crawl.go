@@ -78,7 +78,7 @@ func Scan(ctx context.Context, o Options) (*scanner.Report, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		o.Logger.Info("scanning", "site", site, "mode", mode)
+		o.Logger.Info("scanning", "domain", site, "mode", mode)
 		var mr *modeResult
 		if mr, err = runMode(ctx, o, mode, start, site, path, deadline); err != nil {
 			err = fmt.Errorf("scan %s (consent %s): %w", start, mode, err)
