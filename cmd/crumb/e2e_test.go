@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/redistest"
+	"github.com/crumbhq/crumb/consentapi/siteconfig"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -231,5 +236,169 @@ func TestServeReportsDurability(t *testing.T) {
 	}
 	if v := durable(); v != "0" {
 		t.Errorf("crumb_store_durable %s after CONFIG SET appendfsync everysec, want 0", v)
+	}
+}
+
+// TestServeJSONLog runs `crumb serve -log-format json` on a Sentinel
+// deployment with passwords (the URL as the documentation gives it) and
+// reads every log line: each is one JSON object with no key twice,
+// durations are text, go-redis's Sentinel news is info, and the startup
+// line says what runs, with no password anywhere.
+func TestServeJSONLog(t *testing.T) {
+	const pw, senPW = "JSONLOGmasterpw", "JSONLOGsentinelpw"
+	sen := redistest.StartSentinelWith(t, redistest.SentinelOptions{Password: pw, SentinelPassword: senPW})
+	redisURL := "redis-sentinel://:" + pw + "@" + sen.Addr() + "/" + redistest.MasterName + "?sentinel_password=" + senPW
+	s := startServe(t, map[string]string{
+		"CRUMB_REDIS_URL": redisURL, "CRUMB_LOG_FORMAT": "json", "CRUMB_ADMIN_TOKEN": "e2e-admin",
+		"CRUMB_WORKERS": "0", "CRUMB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.0.0/16",
+	}, "-shutdown-timeout", "7s")
+	resp, _, err := post(t, http.DefaultClient, s.base, bannerHash(t, "exempel"), "e2e-json-log-000001", "")
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("decision: %v %v", resp, err)
+	}
+	s.stop(t)
+
+	lines := jsonLines(t, s.stderr.String())
+	log := s.stderr.String()
+	for _, secret := range []string{pw, senPW, "e2e-admin"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log shows %q", secret)
+		}
+	}
+	byMsg := map[string]map[string]any{}
+	redisInfo := 0
+	for _, l := range lines {
+		byMsg[l["msg"].(string)] = l
+		if l["msg"] == "redis client" && l["level"] == "INFO" && strings.HasPrefix(fmt.Sprint(l["detail"]), "sentinel: ") {
+			redisInfo++
+		}
+	}
+	if redisInfo == 0 {
+		t.Errorf("no INFO line of go-redis's Sentinel client (detail \"sentinel: …\")")
+	}
+	cfg, err := siteconfig.Load(exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := byMsg["listening"]
+	t.Logf("listening line: %v", start)
+	want := map[string]any{
+		"store": "redis-sentinel", "redis_fsync": "always", "sites": float64(len(cfg.Sites)), "workers": float64(0),
+		"workers_from": "CRUMB_WORKERS", "trusted_proxies": float64(2), "admin_api": "on",
+		"metrics": "guarded by CRUMB_ADMIN_TOKEN", "config": exampleConfig,
+		"redis_url": "redis-sentinel://:xxxxx@" + sen.Addr() + "/" + redistest.MasterName + "?sentinel_password=xxxxx",
+	}
+	for k, v := range want {
+		if start[k] != v {
+			t.Errorf("listening line: %s = %#v, want %#v", k, start[k], v)
+		}
+	}
+	if v, _ := start["version"].(string); v == "" {
+		t.Errorf("listening line has no version: %v", start)
+	}
+	if got := byMsg["shutting down"]["timeout"]; got != "7s" {
+		t.Errorf("shutting down: timeout %#v, want \"7s\"", got)
+	}
+}
+
+// jsonLines decodes a JSON log, one object per line, failing the test on
+// a line that is not one flat JSON object or repeats a key.
+func jsonLines(t *testing.T, log string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for i, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		dec := json.NewDecoder(strings.NewReader(line))
+		m, err := decodeObject(dec)
+		if err == nil && dec.More() {
+			err = errors.New("more than one value")
+		}
+		if err != nil {
+			t.Fatalf("log line %d: %v\n%s", i+1, err, line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// decodeObject reads one JSON object whose values are not objects (slog
+// writes groups as nested objects; crumb uses none), refusing a repeated
+// key.
+func decodeObject(dec *json.Decoder) (map[string]any, error) {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("want an object, got %v (%v)", tok, err)
+	}
+	m := map[string]any{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k := tok.(string)
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("key %q repeats", k)
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if _, nested := v.(map[string]any); nested {
+			return nil, fmt.Errorf("key %q holds an object (a group: its keys are not checked)", k)
+		}
+		m[k] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// TestServeFinalErrorJSON checks how crumb serve ends on an error: with
+// -log-format json, as one JSON line at level ERROR (usage errors found
+// once the logger exists too, with their exit code); flag errors before
+// it exists, and everything in text format, stay plain for main to print.
+func TestServeFinalErrorJSON(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		want   string // in the error
+		logged bool   // as JSON
+	}{
+		{"address in use", []string{"serve", "-log-format", "json", "-data-dir", t.TempDir(), "-config", exampleConfig, "-addr", busy.Addr().String()}, 1, "address already in use", true},
+		{"bad redis url", []string{"serve", "-log-format", "json", "-config", exampleConfig, "-redis-url", "redis://:SECRETPW@127.0.0.1:badport"}, 2, "invalid port", true},
+		{"bad flag", []string{"serve", "-log-format", "json", "-nope"}, 2, "flag provided but not defined", false},
+		{"text format", []string{"serve", "-data-dir", t.TempDir(), "-config", exampleConfig, "-addr", busy.Addr().String()}, 1, "address already in use", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr strings.Builder
+			err := run(context.Background(), tt.args, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
+			if got := exitCode(err); got != tt.code || !strings.Contains(fmt.Sprint(err), tt.want) {
+				t.Fatalf("error %v, exit code %d; want %q, %d", err, got, tt.want, tt.code)
+			}
+			var logged *loggedError
+			if errors.As(err, &logged) != tt.logged {
+				t.Errorf("logged %v, want %v", !tt.logged, tt.logged)
+			}
+			if strings.Contains(stderr.String(), "SECRETPW") || strings.Contains(err.Error(), "SECRETPW") {
+				t.Errorf("the password is shown: %v\n%s", err, stderr.String())
+			}
+			if !tt.logged {
+				if strings.Contains(stderr.String(), `"msg":"exiting"`) {
+					t.Errorf("the error was logged:\n%s", stderr.String())
+				}
+				return
+			}
+			lines := jsonLines(t, stderr.String())
+			last := lines[len(lines)-1]
+			if last["level"] != "ERROR" || last["msg"] != "exiting" || last["err"] != err.Error() || last["exit_code"] != float64(tt.code) {
+				t.Errorf("last log line %v, want the error at ERROR with exit_code %d", last, tt.code)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,7 +18,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	var logged *loggedError
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.As(err, &logged) {
 		fmt.Fprintln(os.Stderr, "crumb:", err)
 	}
 	os.Exit(exitCode(err))
@@ -49,10 +51,38 @@ func commands() []command {
 	}
 }
 
+// run runs the subcommand args name. A subcommand that logs as JSON has its
+// final error logged as one JSON line at level ERROR (msg "exiting", the
+// error under "err", the exit code under "exit_code") and returned as a
+// *loggedError, which main does not print again; every other error (flag
+// and usage problems found before the logger exists, errors of commands
+// logging text) main prints as plain text.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	sink := &stderrSink{Writer: stderr}
+	err := dispatch(ctx, args, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: sink})
+	if err != nil && sink.json != nil && !errors.Is(err, flag.ErrHelp) {
+		sink.json.Error("exiting", "err", err.Error(), "exit_code", exitCode(err))
+		return &loggedError{err}
+	}
+	return err
+}
+
+// stderrSink is the stderr subcommands get; logSettings.logger notes in it
+// the JSON logger it builds on it.
+type stderrSink struct {
+	io.Writer
+	json *slog.Logger
+}
+
+// loggedError is an error already written to the log.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
+
+func dispatch(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout)
+		usage(e.stdout)
 		if len(args) == 0 {
 			return &usageError{msg: "no subcommand given"}
 		}
@@ -66,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return c.run(ctx, args[1:], e)
 		}
 	}
-	usage(stderr)
+	usage(e.stderr)
 	return &usageError{msg: fmt.Sprintf("unknown subcommand %q", args[0])}
 }
 

@@ -35,7 +35,10 @@ Flags:
   -config PATH            site configuration YAML (CRUMB_CONFIG; default configs/crumb.yaml)
   -redis-url URL          Redis: redis://, rediss://, unix://, redis-sentinel://,
                           redis-cluster:// (CRUMB_REDIS_URL); empty uses the
-                          embedded store in -data-dir
+                          embedded store in -data-dir. user:password@ is the
+                          Redis servers' password (a Sentinel's master and
+                          replicas); Sentinels with a password of their own
+                          take it as ?sentinel_password=
   -redis-fsync POLICY     weakest appendfsync accepted on Redis: always (the
                           default: nothing acknowledged is lost if Redis
                           crashes) or everysec (a crash can lose about 2 s of
@@ -55,7 +58,9 @@ Flags:
   -rate-burst N           burst per client IP; 0 is the default (60) (CRUMB_RATE_BURST)
   -shutdown-timeout D     how long in-flight requests may take to finish on
                           SIGTERM (CRUMB_SHUTDOWN_TIMEOUT; default 20s)
-  -workers N              scan workers in this process (CRUMB_WORKERS; default 0).
+  -workers N              scan workers in this process (CRUMB_WORKERS; default 0;
+                          crumb worker reads the same variable: where they
+                          share an environment, give serve -workers 0).
                           On Redis the scan scheduler always runs and workers
                           may run anywhere (crumb worker); on the embedded
                           store scheduled scans need N > 0. The workers use
@@ -81,6 +86,7 @@ type serveConfig struct {
 	rateBurst                                 int
 	shutdownTimeout                           time.Duration
 	workers                                   int
+	workersFrom                               string // -workers, CRUMB_WORKERS or default
 	adminToken, metricsToken                  string
 }
 
@@ -106,6 +112,7 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.workersFrom = fs.source("workers")
 	c.adminToken, c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN"), e.getenv("CRUMB_METRICS_TOKEN")
 	problems = append(problems, c.log.check()...)
 	if c.redisFsync, err = redisstore.ParseFsync(fsync); err != nil {
@@ -225,7 +232,38 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if sc != nil {
 		defer sc.start(ctx, func(ctx context.Context, site string) { srv.Refresh(ctx, site) })()
 	}
-	return listenAndServe(ctx, c, srv, logger, kind)
+	return listenAndServe(ctx, c, srv, logger, startupAttrs(c, sites, kind, len(proxies)))
+}
+
+// startupAttrs describe the running service for the "listening" line:
+// what an operator checks first, never a secret.
+func startupAttrs(c *serveConfig, sites *siteconfig.Config, kind string, proxies int) []any {
+	attrs := []any{"version", buildVersion(), "config", c.config, "sites", len(sites.Sites), "store", kind}
+	if c.redisURL != "" {
+		attrs = append(attrs, "redis_url", redisstore.Redacted(c.redisURL), "redis_fsync", string(c.redisFsync))
+	} else {
+		attrs = append(attrs, "data_dir", c.dataDir)
+	}
+	metrics := "off"
+	switch {
+	case c.metricsToken != "":
+		metrics = "guarded by CRUMB_METRICS_TOKEN"
+	case c.adminToken != "":
+		metrics = "guarded by CRUMB_ADMIN_TOKEN"
+	}
+	return append(attrs,
+		"workers", c.workers, "workers_from", c.workersFrom,
+		"trusted_proxies", proxies,
+		"admin_api", onOff(c.adminToken != ""),
+		"metrics", metrics,
+	)
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // rewriteAfterErase is -erase-rewrite as the stores take it: negative
@@ -251,7 +289,7 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 			client.Close()
 			return nil, "", fmt.Errorf("serve: open redis store: %w", err)
 		}
-		return st, "redis", nil
+		return st, "redis-" + redisstore.Deployment(c.redisURL), nil
 	}
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("serve: data dir: %w", err)
@@ -263,7 +301,7 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 	return st, "embedded", nil
 }
 
-func listenAndServe(ctx context.Context, c *serveConfig, srv *consentapi.Server, logger *slog.Logger, kind string) error {
+func listenAndServe(ctx context.Context, c *serveConfig, srv *consentapi.Server, logger *slog.Logger, startup []any) error {
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -287,7 +325,7 @@ func listenAndServe(ctx context.Context, c *serveConfig, srv *consentapi.Server,
 			return fmt.Errorf("serve: addr file: %w", err)
 		}
 	}
-	logger.Info("listening", "addr", addr, "url", "http://"+addr, "store", kind, "config", c.config)
+	logger.Info("listening", append([]any{"addr", addr, "url", "http://" + addr}, startup...)...)
 
 	select {
 	case err := <-errc:
@@ -305,12 +343,30 @@ func listenAndServe(ctx context.Context, c *serveConfig, srv *consentapi.Server,
 	return nil
 }
 
-// redisLogger passes go-redis's own messages (reconnects, pool dial
-// failures) to the service log.
+// redisLogger passes go-redis's own messages (Sentinel master changes,
+// pool dial failures) to the service log, the text under "detail" (slog
+// has "msg" already).
 type redisLogger struct{ l *slog.Logger }
 
 func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	r.l.Warn("redis client", "msg", fmt.Sprintf(format, v...))
+	r.l.Log(ctx, redisLevel(format), "redis client", "detail", fmt.Sprintf(format, v...))
+}
+
+// redisLevel ranks a go-redis message by its format string (go-redis has no
+// levels): failures and recovered panics are warnings; the Sentinel
+// client's routine news (the master it found or that changed, another
+// Sentinel discovered) is info, a +switch-master for another master
+// name debug; anything else go-redis says is a warning.
+func redisLevel(format string) slog.Level {
+	switch {
+	case strings.Contains(format, "fail"), strings.Contains(format, "panic"), strings.Contains(format, "unreachable"):
+		return slog.LevelWarn
+	case strings.HasPrefix(format, "sentinel: ignore"):
+		return slog.LevelDebug
+	case strings.HasPrefix(format, "sentinel: "):
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
 }
 
 // writeFileAtomic writes data to path through a rename, so a reader never

@@ -12,16 +12,17 @@ import (
 // CRUMB_* environment variables: a flag given on the command line wins over
 // its variable, and the variable over the default.
 type envFlags struct {
-	fs    *flag.FlagSet
-	envOf map[string]string // flag name → variable
-	e     env
+	fs      *flag.FlagSet
+	envOf   map[string]string // flag name → variable
+	e       env
+	fromEnv map[string]bool // flags parse set from their variable
 }
 
 func newEnvFlags(name, usage string, e env) *envFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // the error is printed once, by main; Usage writes the help
 	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
-	return &envFlags{fs: fs, envOf: map[string]string{}, e: e}
+	return &envFlags{fs: fs, envOf: map[string]string{}, e: e, fromEnv: map[string]bool{}}
 }
 
 func (f *envFlags) str(p *string, name, env, def string) {
@@ -69,9 +70,24 @@ func (f *envFlags) parse(args []string) ([]string, error) {
 			if err := f.fs.Set(fl.Name, v); err != nil {
 				problems = append(problems, fmt.Sprintf("%s=%q: %v", name, v, err))
 			}
+			f.fromEnv[fl.Name] = true
 		}
 	})
 	return problems, nil
+}
+
+// source says where a parsed flag's value came from, for the startup log:
+// "-name" (the command line), its variable's name, or "default".
+func (f *envFlags) source(name string) string {
+	if f.fromEnv[name] {
+		return f.envOf[name]
+	}
+	given := false
+	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	if given {
+		return "-" + name
+	}
+	return "default"
 }
 
 // logSettings are the logging flags every long-running subcommand shares.
@@ -94,14 +110,30 @@ func (l *logSettings) check() []string {
 	return problems
 }
 
-// logger builds the process's one logger, writing to w.
+// logger builds the process's one logger, writing to w. Durations are
+// logged as text ("20s"), in JSON as in text. When w is the *stderrSink run
+// passes down and the format is json, the sink keeps the logger so that
+// run reports the command's final error through it, as JSON.
 func (l *logSettings) logger(w io.Writer) *slog.Logger {
 	lv, _ := parseLevel(l.level)
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationText}
 	if l.format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		logger := slog.New(slog.NewJSONHandler(w, opts))
+		if sink, ok := w.(*stderrSink); ok {
+			sink.json = logger
+		}
+		return logger
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// durationText is a slog ReplaceAttr that writes time.Duration values as
+// their String(), not (in JSON) as nanoseconds.
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 func parseLevel(s string) (slog.Level, error) {
