@@ -58,7 +58,8 @@ func TestServeRedis(t *testing.T) {
 	if code, body := get(t, s.base+"/v1/admin/sites/exempel/stats?from="+today+"&to="+today, "e2e-admin"); code != 200 || !strings.Contains(body, `"decisions":1`) {
 		t.Errorf("stats: %d %s", code, body)
 	}
-	if code, body := get(t, s.base+"/metrics", "e2e-admin"); code != 200 || !strings.Contains(body, `crumb_consent_decisions_total{action="custom",site="exempel"} 1`) {
+	if code, body := get(t, s.base+"/metrics", "e2e-admin"); code != 200 || !strings.Contains(body, `crumb_consent_decisions_total{action="custom",site="exempel"} 1`) ||
+		!strings.Contains(body, `crumb_build_info{goversion="`) {
 		t.Errorf("metrics: %d %.300s", code, body)
 	}
 	if code, _ := get(t, s.base+"/metrics", ""); code != 401 {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,7 +57,13 @@ func newScans(c scanConfig, sites *siteconfig.Config, st schedule.ResultStore, g
 		return nil, err
 	}
 	opts := jobqueue.Options{Visibility: c.visibility}
-	s := &scans{metrics: schedule.NewMetrics(reg)}
+	ids := make([]string, 0, len(sites.Sites))
+	for _, site := range sites.Sites {
+		ids = append(ids, site.ID)
+	}
+	// Every site's counters start at 0, so that increase() sees the first
+	// failed scan or delivery.
+	s := &scans{metrics: schedule.NewMetrics(reg, ids...)}
 	if c.redisURL != "" {
 		client, err := redisstore.Dial(c.redisURL)
 		if err != nil {
@@ -103,7 +111,7 @@ func newScans(c scanConfig, sites *siteconfig.Config, st schedule.ResultStore, g
 			return eff.ScanResults(secrets[id]), true
 		},
 		Classify: classifyReport,
-		Webhook:  webhook.NewSender(reg, logger),
+		Webhook:  webhook.NewSender(reg, logger, slices.Sorted(maps.Keys(secrets))...),
 		Logger:   logger,
 	}
 	scan := c.scan.scanFunc(logger)
@@ -222,9 +230,14 @@ func (s *scans) start(ctx context.Context, changed func(ctx context.Context, sit
 // latestScans reads the latest scan of every configured site.
 func latestScans(ctx context.Context, sites *siteconfig.Config, st store.ScanStore) ([]schedule.LatestScan, error) {
 	var out []schedule.LatestScan
-	for _, s := range sites.Sites {
+	for i, s := range sites.Sites {
 		run, err := st.LatestScan(ctx, s.ID)
 		if errors.Is(err, store.ErrNotFound) {
+			// A scheduled site never scanned is listed with no report, so
+			// that CrumbScanNeverSucceeded can see it.
+			if eff, _ := withStoredSettings(ctx, &sites.Sites[i], st); !eff.ScanSchedule().Off() {
+				out = append(out, schedule.LatestScan{Site: s.ID})
+			}
 			continue
 		}
 		if err != nil {

@@ -211,6 +211,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	proxies, _ := parseCIDRs(c.trustedProxies)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(consentapi.BuildInfoCollector(buildVersion()))
 	if rs, ok := st.(*redisstore.Store); ok {
 		reg.MustRegister(redisstore.DurabilityCollector(rs))
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/crumbhq/crumb/consentapi"
 	"github.com/crumbhq/crumb/consentapi/redisstore"
 	"github.com/crumbhq/crumb/consentapi/siteconfig"
 )
@@ -36,7 +37,9 @@ like. Every flag can also be set by its environment variable.
 Flags:
   -redis-url URL        Redis of crumb serve: redis://, rediss://, unix://,
                         redis-sentinel://, redis-cluster:// (CRUMB_REDIS_URL;
-                        required)
+                        required); user:password@ is the Redis servers'
+                        password, Sentinels with their own take
+                        ?sentinel_password=
   -config PATH          site configuration YAML, for webhooks and revisions
                         (CRUMB_CONFIG; default configs/crumb.yaml)
   -workers N            scans run at once (CRUMB_WORKERS; default 2)
@@ -167,6 +170,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 	defer st.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(consentapi.BuildInfoCollector(buildVersion()))
 	sc, err := newScans(scanConfig{
 		redisURL: c.redisURL, workers: c.workers, scheduler: c.schedule, name: c.name,
 		visibility: c.visibility, scanTimeout: c.scanTimeout,

@@ -80,8 +80,14 @@ func TestWorkerRuns(t *testing.T) {
 		body = string(b)
 		break
 	}
-	if !strings.Contains(body, "crumb_scan_queue_depth 0") {
-		t.Errorf("worker metrics lack the queue depth:\n%.500s\nstderr:\n%s", body, stderr)
+	for _, want := range []string{
+		"crumb_scan_queue_depth 0",
+		`crumb_build_info{goversion="`,
+		`crumb_scans_total{outcome="failed",site="exempel"} 0`, // at 0 from the start: increase() sees a first failure
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("worker metrics lack %s:\n%.500s\nstderr:\n%s", want, body, stderr)
+		}
 	}
 	resp, err := http.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {

@@ -154,7 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := "http://" + ln.Addr().String()
 
 	fmt.Fprintf(stdout, "crumb load test: %d connections, %v per endpoint in %d rounds, Redis %s appendonly yes appendfsync %s at %s, GOMAXPROCS %d, %d CPUs\n",
-		o.conns, o.duration, o.rounds, version, policy, redisURL, gomaxprocs(), numCPU())
+		o.conns, o.duration, o.rounds, version, policy, redisstore.Redacted(redisURL), gomaxprocs(), numCPU())
 	gen := newGenerator(base, o.conns, o.site, banner, srv.WidgetVersion())
 	phases := []*phase{
 		{name: phaseHealthz, res: &result{name: "GET /healthz"}, do: gen.healthz},
