@@ -128,38 +128,14 @@ func TestMetricsSeriesAtZero(t *testing.T) {
 	}
 }
 
-// has reports whether reg holds a series of name with labels, at 0.
+// has reports whether reg holds a series of name with exactly labels, at 0.
 func has(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) bool {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	v, ok := series(t, reg, name, labels, true)
+	if ok && v != 0 {
+		t.Errorf("%s%v = %v, want 0", name, labels, v)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			got := map[string]string{}
-			for _, l := range m.GetLabel() {
-				got[l.GetName()] = l.GetValue()
-			}
-			if len(got) != len(labels) {
-				continue
-			}
-			for k, v := range labels {
-				if got[k] != v {
-					continue metrics
-				}
-			}
-			if v := m.GetCounter().GetValue(); v != 0 {
-				t.Errorf("%s%v = %v, want 0", name, labels, v)
-			}
-			return true
-		}
-	}
-	return false
+	return ok
 }
 
 // TestAlertRules: every crumb_ metric the alert rules in configs/ use is

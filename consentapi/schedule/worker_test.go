@@ -24,6 +24,14 @@ import (
 // counter reads one series of a counter or gauge from reg; 0 if absent.
 func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
+	v, _ := series(t, reg, name, labels, false)
+	return v
+}
+
+// series finds the series of name whose labels include labels (exactly
+// labels, if exact) and returns its value and whether it exists.
+func series(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string, exact bool) (float64, bool) {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +46,9 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 			for _, l := range m.GetLabel() {
 				got[l.GetName()] = l.GetValue()
 			}
+			if exact && len(got) != len(labels) {
+				continue
+			}
 			for k, v := range labels {
 				if got[k] != v {
 					continue metrics
@@ -45,15 +56,16 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 			}
 			switch {
 			case m.GetCounter() != nil:
-				return m.GetCounter().GetValue()
+				return m.GetCounter().GetValue(), true
 			case m.GetGauge() != nil:
-				return m.GetGauge().GetValue()
+				return m.GetGauge().GetValue(), true
 			case m.GetHistogram() != nil:
-				return float64(m.GetHistogram().GetSampleCount())
+				return float64(m.GetHistogram().GetSampleCount()), true
 			}
+			return 0, true
 		}
 	}
-	return 0
+	return 0, false
 }
 
 var fastOpts = jobqueue.Options{Visibility: 600 * time.Millisecond, RetryBackoff: 20 * time.Millisecond, Poll: 20 * time.Millisecond}
