@@ -230,20 +230,23 @@ func (s *scans) start(ctx context.Context, changed func(ctx context.Context, sit
 // latestScans reads the latest scan of every configured site.
 func latestScans(ctx context.Context, sites *siteconfig.Config, st store.ScanStore) ([]schedule.LatestScan, error) {
 	var out []schedule.LatestScan
+	now := time.Now()
 	for i, s := range sites.Sites {
+		eff, _ := withStoredSettings(ctx, &sites.Sites[i], st)
+		interval := eff.ScanSchedule().LongestGap(s.ID, now)
 		run, err := st.LatestScan(ctx, s.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			// A scheduled site never scanned is listed with no report, so
 			// that CrumbScanNeverSucceeded can see it.
-			if eff, _ := withStoredSettings(ctx, &sites.Sites[i], st); !eff.ScanSchedule().Off() {
-				out = append(out, schedule.LatestScan{Site: s.ID})
+			if interval > 0 {
+				out = append(out, schedule.LatestScan{Site: s.ID, Interval: interval})
 			}
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, schedule.LatestScan{Site: s.ID, FinishedAt: run.FinishedAt, Report: run.Report})
+		out = append(out, schedule.LatestScan{Site: s.ID, FinishedAt: run.FinishedAt, Report: run.Report, Interval: interval})
 	}
 	return out, nil
 }

@@ -50,7 +50,7 @@ func TestReportCollector(t *testing.T) {
 		if fail {
 			return nil, errors.New("store down")
 		}
-		return []schedule.LatestScan{{Site: "shop", FinishedAt: finished, Report: r}, {Site: "new"}}, nil
+		return []schedule.LatestScan{{Site: "shop", FinishedAt: finished, Report: r, Interval: 7 * 24 * time.Hour}, {Site: "new", Interval: 24 * time.Hour}, {Site: "off", FinishedAt: finished, Report: r}}, nil
 	}, time.Second))
 	for _, tt := range []struct {
 		name   string
@@ -68,12 +68,18 @@ func TestReportCollector(t *testing.T) {
 		// A site never scanned: the timestamp at 0, so CrumbScanNeverSucceeded
 		// can see it.
 		{"crumb_scan_last_finished_timestamp_seconds", map[string]string{"site": "new"}, 0},
+		// The longest gap of each scheduled site's schedule, for CrumbScanOverdue.
+		{"crumb_scan_interval_seconds", map[string]string{"site": "shop"}, 7 * 86400},
+		{"crumb_scan_interval_seconds", map[string]string{"site": "new"}, 86400},
 	} {
 		if got := counter(t, reg, tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
-	// The site never scanned has its timestamp and nothing else.
+	if _, ok := series(t, reg, "crumb_scan_interval_seconds", map[string]string{"site": "off"}, true); ok {
+		t.Error("a site not scheduled exports an interval")
+	}
+	// The site never scanned has its timestamp and interval and nothing else.
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +87,7 @@ func TestReportCollector(t *testing.T) {
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "site" && l.GetValue() == "new" && mf.GetName() != "crumb_scan_last_finished_timestamp_seconds" {
+				if l.GetName() == "site" && l.GetValue() == "new" && mf.GetName() != "crumb_scan_last_finished_timestamp_seconds" && mf.GetName() != "crumb_scan_interval_seconds" {
 					t.Errorf("site never scanned: %s%v", mf.GetName(), m.GetLabel())
 				}
 			}

@@ -18,6 +18,9 @@ type LatestScan struct {
 	Site       string
 	FinishedAt time.Time
 	Report     *scanner.Report
+	// Interval is the longest time between two scheduled scans of the
+	// site (Schedule.LongestGap); 0 when it is not scheduled.
+	Interval time.Duration
 }
 
 // reportCollector exports what each site's latest scan found. It reads the
@@ -27,7 +30,7 @@ type reportCollector struct {
 	latest                                 func(ctx context.Context) ([]LatestScan, error)
 	timeout                                time.Duration
 	items, unclassified, preConsent, pages *prometheus.Desc
-	preConsentHosts, finished              *prometheus.Desc
+	preConsentHosts, finished, interval    *prometheus.Desc
 }
 
 // NewReportCollector returns a collector of the latest scan of each site:
@@ -38,6 +41,7 @@ type reportCollector struct {
 //	crumb_scan_preconsent_tracker_hosts{site}          known trackers' hosts contacted before consent (R31)
 //	crumb_scan_last_pages{site}                        pages the scan visited
 //	crumb_scan_last_finished_timestamp_seconds{site}   when it finished; 0 for a site never scanned
+//	crumb_scan_interval_seconds{site}                  the longest gap between its scheduled scans
 //
 // latest is called on each scrape with a context bounded by timeout; on
 // error the collector reports nothing. A site listed without a report gets
@@ -53,12 +57,13 @@ func NewReportCollector(latest func(ctx context.Context) ([]LatestScan, error), 
 			"Hosts of known trackers the latest scan saw contacted before consent, whether or not they stored anything.", site, nil),
 		pages:    prometheus.NewDesc("crumb_scan_last_pages", "Pages the latest scan visited.", site, nil),
 		finished: prometheus.NewDesc("crumb_scan_last_finished_timestamp_seconds", "When the latest scan finished; 0 for a scheduled site not scanned yet.", site, nil),
+		interval: prometheus.NewDesc("crumb_scan_interval_seconds", "The longest time between two scheduled scans of the site.", site, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *reportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.items, c.unclassified, c.preConsent, c.preConsentHosts, c.pages, c.finished} {
+	for _, d := range []*prometheus.Desc{c.items, c.unclassified, c.preConsent, c.preConsentHosts, c.pages, c.finished, c.interval} {
 		ch <- d
 	}
 }
@@ -75,6 +80,9 @@ func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	for _, s := range scans {
+		if s.Interval > 0 {
+			gauge(c.interval, s.Interval.Seconds(), s.Site)
+		}
 		if s.Report == nil {
 			var at float64
 			if !s.FinishedAt.IsZero() {

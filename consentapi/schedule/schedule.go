@@ -146,6 +146,29 @@ func (s Schedule) Next(site string, t time.Time) time.Time {
 	return s.Prev(site, t).Add(s.every)
 }
 
+// LongestGap returns the longest time between two consecutive scheduled
+// runs of site in the five weeks after t (a weekly schedule: 7 days; one on
+// weekdays only: 3 days, over the weekend), or 0 for a schedule that is
+// off. Alerts compare the age of the last successful scan with it.
+func (s Schedule) LongestGap(site string, t time.Time) time.Duration {
+	s = s.normal()
+	switch {
+	case s.off:
+		return 0
+	case s.cron == nil:
+		return s.every
+	}
+	var gap time.Duration
+	prev := s.Next(site, t)
+	// At most 500 runs: a cron firing every minute is regular anyway.
+	for i, end := 0, t.Add(35*24*time.Hour); i < 500 && prev.Before(end); i++ {
+		next := s.Next(site, prev)
+		gap = max(gap, next.Sub(prev))
+		prev = next
+	}
+	return gap
+}
+
 // offsetOf spreads sites over an interval: a stable hash of the site id,
 // in whole seconds within the interval.
 func offsetOf(site string, every time.Duration) int64 {

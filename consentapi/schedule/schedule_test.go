@@ -108,6 +108,29 @@ func TestInterval(t *testing.T) {
 	}
 }
 
+// TestLongestGap: the longest time between two runs, which CrumbScanOverdue
+// allows (plus a day) before a site's scans count as overdue.
+func TestLongestGap(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		spec string
+		want time.Duration
+	}{
+		{"weekly", 7 * day},
+		{"daily", day},
+		{"@every 90m", 90 * time.Minute},
+		{"0 3 * * 1-5", 3 * day}, // Friday to Monday
+		{"0 3 * * 1,4", 4 * day}, // Thursday to Monday
+		{"@monthly", 31 * day},   // December to January
+		{"*/5 * * * *", 5 * time.Minute},
+		{"off", 0},
+	} {
+		if got := schedule.MustParse(tt.spec).LongestGap("shop", at(t, from)); got != tt.want {
+			t.Errorf("%s: longest gap %v, want %v", tt.spec, got, tt.want)
+		}
+	}
+}
+
 func TestOff(t *testing.T) {
 	s := schedule.MustParse("off")
 	if !s.Off() || !s.Prev("shop", time.Now()).IsZero() || !s.Next("shop", time.Now()).IsZero() {
