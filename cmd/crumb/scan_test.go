@@ -96,21 +96,27 @@ func TestScanUsage(t *testing.T) {
 	}
 }
 
-// TestScanCommand scans the Exempel fixture through the real command in
-// both consent modes, then renders the saved JSON report in every other
-// format.
-func TestScanCommand(t *testing.T) {
-	site := &crawltest.Exempel{}
-	srv, err := crawltest.Start(site, crawltest.ExempelHosts...)
+// fixtureEnv serves site under hosts for the test and returns the
+// environment in which crumb scan's Chromium reaches it.
+func fixtureEnv(t *testing.T, site http.Handler, hosts ...string) map[string]string {
+	t.Helper()
+	srv, err := crawltest.Start(site, hosts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	chromium, err := browsertest.ExecPath()
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"CRUMB_CHROMIUM": chromium, "CRUMB_CHROMIUM_FLAGS": strings.Join(srv.Flags, " ")}
+	return map[string]string{"CRUMB_CHROMIUM": chromium, "CRUMB_CHROMIUM_FLAGS": strings.Join(srv.Flags, " ")}
+}
+
+// TestScanCommand scans the Exempel fixture through the real command in
+// both consent modes, then renders the saved JSON report in every other
+// format.
+func TestScanCommand(t *testing.T) {
+	env := fixtureEnv(t, &crawltest.Exempel{}, crawltest.ExempelHosts...)
 	dir := t.TempDir()
 	saved := filepath.Join(dir, "report.json")
 	_, stderr, code := runScanCmd(t, env, "-format", "json", "-o", saved, "-consent", "none,accept-all",
@@ -255,16 +261,7 @@ func (brokenSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // -o names only once complete, keeping its permissions, and a scan that
 // fails leaves the previous file as it was.
 func TestScanBrokenLink(t *testing.T) {
-	srv, err := crawltest.Start(brokenSite{}, "www.trasig.se")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	chromium, err := browsertest.ExecPath()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"CRUMB_CHROMIUM": chromium, "CRUMB_CHROMIUM_FLAGS": strings.Join(srv.Flags, " ")}
+	env := fixtureEnv(t, brokenSite{}, "www.trasig.se")
 	dir := t.TempDir()
 	saved := filepath.Join(dir, "report.json")
 	if err := os.WriteFile(saved, []byte("the previous report\n"), 0o640); err != nil {

@@ -120,13 +120,21 @@ func TestWorkerRuns(t *testing.T) {
 		t.Errorf("POST /healthz: %d, want 405", got)
 	}
 	cancel()
+	if err := exitOf(t, done); err != nil {
+		t.Errorf("worker exited with %v\n%s", err, stderr)
+	}
+}
+
+// exitOf waits up to 15 s for a stopped worker's run to return, and
+// returns its error.
+func exitOf(t *testing.T, done <-chan error) error {
+	t.Helper()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Errorf("worker exited with %v\n%s", err, stderr)
-		}
+		return err
 	case <-time.After(15 * time.Second):
-		t.Fatal("worker did not stop on cancel")
+		t.Fatal("worker did not stop")
+		return nil
 	}
 }
 
@@ -203,13 +211,8 @@ func TestWorkerProbesFollowRedis(t *testing.T) {
 	}()
 	defer func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("worker exited with %v\n%s", err, stderr)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("worker did not stop on cancel")
+		if err := exitOf(t, done); err != nil {
+			t.Errorf("worker exited with %v\n%s", err, stderr)
 		}
 	}()
 	// until polls path until it answers want, and returns the last answer
@@ -324,13 +327,8 @@ func TestWorkerStopReleasesScan(t *testing.T) {
 	}
 	stoppedAt := time.Now()
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("worker exited with %v\n%s", err, stderr)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("worker did not stop")
+	if err := exitOf(t, done); err != nil {
+		t.Fatalf("worker exited with %v\n%s", err, stderr)
 	}
 	exited := time.Since(stoppedAt)
 
