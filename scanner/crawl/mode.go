@@ -22,6 +22,7 @@ type modeRun struct {
 	mode     string
 	only     scanner.Category // the category a grant: mode grants alone; "" in none and accept-all
 	granted  atomic.Bool      // a grant: mode's consent cookie is set
+	accepted atomic.Bool      // accept-all: a page set crumb's cookie or clicked an accept control
 	start    *url.URL
 	site     string
 	path     string // the Chromium binary
@@ -96,7 +97,21 @@ func runMode(ctx context.Context, o Options, mode string, start *url.URL, site, 
 	if run.only != "" && !run.granted.Load() {
 		run.notes = append(run.notes, fmt.Sprintf("%s: no page ran crumb's widget, or a consent platform whose API grants one category (Cookiebot, OneTrust, CookieScript, vanilla-cookieconsent), with a category %q to grant, so it could not be granted alone; this visit saw the site as a visitor without consent and releases nothing", mode, run.only))
 	}
+	if mode == scanner.ModeAcceptAll && !run.accepted.Load() && startAnswered(run.pages) {
+		run.notes = append(run.notes, fmt.Sprintf("%s: found no consent banner to accept (no crumb widget, no accept control of a known platform or with an accept text) on any page, so nothing was accepted; this visit saw the site as a visitor without consent", mode))
+	}
 	return &modeResult{mode: mode, granted: run.granted.Load(), pages: run.pages, tally: run.tally, notes: run.notes}, nil
+}
+
+// startAnswered reports whether the mode's start page got a response, so
+// that a banner could have been looked for.
+func startAnswered(pages []scanner.Page) bool {
+	for _, p := range pages {
+		if p.Via == "start" && p.Status > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // grantStep is what a page visit does about consent in the run's mode:

@@ -153,6 +153,7 @@ const (
 // the page settles again.
 func (v *pageVisit) grant(ctx context.Context, g grantStep) error {
 	var note string
+	accepted := false // accept-all: crumb's cookie set or an accept control clicked
 	switch g {
 	case grantAny, grantOne:
 		var only scanner.Category
@@ -180,18 +181,23 @@ func (v *pageVisit) grant(ctx context.Context, g grantStep) error {
 			}
 			return v.settle(ctx)
 		}
-		note = n
+		note, accepted = n, ok
 	}
 	if note == "" {
 		note = v.clickAccept(ctx)
+		accepted = note != ""
 	}
 	if note == "" && g == grantAny {
 		// The start page is where a banner is expected: give a late one
 		// (a platform's script still loading, a busy machine) some time.
 		note = v.awaitAccept(ctx, bannerWait)
+		accepted = note != ""
 	}
 	if note == "" {
 		return nil
+	}
+	if accepted {
+		v.run.accepted.Store(true)
 	}
 	v.res.notes = append(v.res.notes, note)
 	return v.settle(ctx)
