@@ -8,9 +8,9 @@ import (
 )
 
 // Theme is a site's banner colours, as "#rgb" or "#rrggbb". Empty fields take
-// the defaults of DefaultTheme. Accept and Reject may be given their own
-// colours, but Validate refuses any theme in which Reject is less visible
-// than Accept (R7).
+// the defaults of DefaultTheme. Accept and Reject may be given colours of
+// their own, apart from the Settings button's, but Validate refuses any
+// theme in which they differ from each other (R7).
 type Theme struct {
 	Background       string `yaml:"background" json:"background"`
 	Text             string `yaml:"text" json:"text"`
@@ -69,9 +69,8 @@ type ThemeError struct {
 func (e *ThemeError) Error() string { return fmt.Sprintf("theme.%s: %s", e.Field, e.Reason) }
 
 // Validate checks that every colour parses, every text reaches MinContrast
-// against its background, and the Reject button is at least as visible as
-// the Accept button: its text contrast and its contrast against the banner
-// are no lower than Accept's. It returns a *ThemeError.
+// against its background, and the Accept and Reject buttons have the same
+// colours. It returns a *ThemeError.
 func (t Theme) Validate() error {
 	r := t.Resolved()
 	fields := []struct{ name, value string }{
@@ -98,12 +97,14 @@ func (t Theme) Validate() error {
 			return &ThemeError{Field: p.field, Reason: fmt.Sprintf("%s %s on %s has contrast %.2f:1, below %.1f:1", p.what, p.fg, p.bg, c, MinContrast)}
 		}
 	}
-	const slack = 0.01 // rounding: equal colours must always pass
-	if a, j := Contrast(r.AcceptText, r.AcceptBackground), Contrast(r.RejectText, r.RejectBackground); j+slack < a {
-		return &ThemeError{Field: "reject_text", Reason: fmt.Sprintf("Reject all text contrast %.2f:1 is lower than Accept all's %.2f:1; both choices must be equally prominent", j, a)}
+	// Same colours, not merely enough contrast: a green Accept beside a grey
+	// Reject passes every contrast test and still favours Accept (R7:
+	// neither choice styled to be favoured, IMY and PTS 2023).
+	if !sameColour(r.AcceptBackground, r.RejectBackground) {
+		return &ThemeError{Field: "reject_background", Reason: fmt.Sprintf("Reject all's background %s differs from Accept all's %s; both choices must look the same (set button_background for both)", r.RejectBackground, r.AcceptBackground)}
 	}
-	if a, j := Contrast(r.AcceptBackground, r.Background), Contrast(r.RejectBackground, r.Background); j+slack < a {
-		return &ThemeError{Field: "reject_background", Reason: fmt.Sprintf("Reject all button stands out %.2f:1 from the banner, less than Accept all's %.2f:1; both choices must be equally prominent", j, a)}
+	if !sameColour(r.AcceptText, r.RejectText) {
+		return &ThemeError{Field: "reject_text", Reason: fmt.Sprintf("Reject all's text colour %s differs from Accept all's %s; both choices must look the same (set button_text for both)", r.RejectText, r.AcceptText)}
 	}
 	return nil
 }
@@ -121,6 +122,14 @@ func Contrast(a, b string) float64 {
 		la, lb = lb, la
 	}
 	return (la + 0.05) / (lb + 0.05)
+}
+
+// sameColour reports whether two parseable colours are the same colour,
+// whatever their spelling ("#FFF", "#ffffff").
+func sameColour(a, b string) bool {
+	ca, _ := parseColour(a)
+	cb, _ := parseColour(b)
+	return ca == cb
 }
 
 func parseColour(s string) ([3]float64, error) {

@@ -19,7 +19,11 @@ func TestThemeValidate(t *testing.T) {
 		{"low contrast button", widget.Theme{ButtonBackground: "#777777", ButtonText: "#888888"}, "button_text"},
 		{"faint reject text", widget.Theme{RejectText: "#666666", RejectBackground: "#1f2328"}, "reject_text"},
 		{"reject blends into banner", widget.Theme{AcceptBackground: "#1f2328", AcceptText: "#ffffff", RejectBackground: "#ffffff", RejectText: "#1f2328"}, "reject_background"},
-		{"reject louder than accept is allowed", widget.Theme{AcceptBackground: "#555555", AcceptText: "#ffffff", RejectBackground: "#000000", RejectText: "#ffffff"}, ""},
+		{"green accept beside grey reject", widget.Theme{AcceptBackground: "#00803c", AcceptText: "#ffffff", RejectBackground: "#5a5a5a", RejectText: "#ffffff"}, "reject_background"},
+		{"reject louder than accept", widget.Theme{AcceptBackground: "#555555", AcceptText: "#ffffff", RejectBackground: "#000000", RejectText: "#ffffff"}, "reject_background"},
+		{"same background, other text colour", widget.Theme{AcceptText: "#ffffff", RejectText: "#f0f0f0"}, "reject_text"},
+		{"same colours spelt differently", widget.Theme{AcceptBackground: "#004B87", RejectBackground: "#004b87", AcceptText: "#FFF", RejectText: "#ffffff"}, ""},
+		{"accept and reject apart from settings", widget.Theme{ButtonBackground: "#eeeeee", ButtonText: "#1f2328", AcceptBackground: "#004b87", AcceptText: "#fff", RejectBackground: "#004b87", RejectText: "#fff"}, ""},
 		{"not a colour", widget.Theme{Link: "blue"}, "link"},
 	}
 	for _, tt := range tests {
