@@ -439,8 +439,10 @@ func scanSummary(rep *scanner.Report) string {
 // itemColumns are the columns the human formats show for each item.
 var itemColumns = []string{"PROBLEM", "TYPE", "NAME", "DOMAIN", "PARTY", "LIFETIME", "CONSENT", "CATEGORY", "PROVIDER", "SET BY", "REASON"}
 
-// itemRow renders an item for the human formats.
-func itemRow(it scanner.Item) []string {
+// itemRow renders an item for the human formats. modes are the report's
+// consent modes: an item can be said to come after consent only if the
+// scan also visited the site without consent.
+func itemRow(it scanner.Item, modes []string) []string {
 	c := it.Classification
 	if c == nil {
 		c = &scanner.Classification{}
@@ -449,6 +451,8 @@ func itemRow(it scanner.Item) []string {
 	switch {
 	case it.PreConsent():
 		consent = "before consent"
+	case !slices.Contains(modes, scanner.ModeNone):
+		consent = "not checked (no visit without consent)"
 	case it.ReleasedBy != "":
 		consent = "after consent to " + string(it.ReleasedBy)
 	}
@@ -476,7 +480,7 @@ func writeScanTable(w io.Writer, rep *scanner.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(itemColumns, "\t"))
 	for _, it := range rep.Items {
-		fmt.Fprintln(tw, strings.Join(itemRow(it), "\t"))
+		fmt.Fprintln(tw, strings.Join(itemRow(it, rep.Modes), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -495,7 +499,7 @@ func writeScanMarkdown(w io.Writer, rep *scanner.Report) error {
 	fmt.Fprintf(w, "# Cookie scan of %s\n\n%s.\n\n", rep.Site, scanSummary(rep))
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(itemColumns, " | "), strings.Repeat(" --- |", len(itemColumns)))
 	for _, it := range rep.Items {
-		row := itemRow(it)
+		row := itemRow(it, rep.Modes)
 		for i := range row {
 			row[i] = cell(row[i])
 		}
@@ -526,7 +530,11 @@ func scanSections(rep *scanner.Report) []scanSection {
 	}
 	var early, hosts, errs, blocked []string
 	for _, h := range rep.ThirdPartyHosts {
-		line := fmt.Sprintf("%s (%d requests, %s)", h.Host, h.Requests, strings.Join(h.SeenIn, ", "))
+		requests := "requests"
+		if h.Requests == 1 {
+			requests = "request"
+		}
+		line := fmt.Sprintf("%s (%d %s, %s)", h.Host, h.Requests, requests, strings.Join(h.SeenIn, ", "))
 		if t := h.Tracker; t != nil {
 			line += fmt.Sprintf(": %s tracker of %s", t.Category, t.Provider)
 		}

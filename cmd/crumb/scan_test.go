@@ -231,10 +231,16 @@ func TestItemRow(t *testing.T) {
 		{"after consent", scanner.Item{Name: "b", SeenIn: []string{scanner.ModeAcceptAll}, Classification: &scanner.Classification{Category: scanner.Marketing}}, "after consent only", "marketing"},
 		{"released", scanner.Item{Name: "c", SeenIn: []string{"grant:analytics"}, ReleasedBy: scanner.Analytics, Classification: &scanner.Classification{Category: scanner.Analytics}}, "after consent to analytics", "analytics"},
 		{"proposed", scanner.Item{Name: "d", SeenIn: []string{scanner.ModeNone}, Classification: &scanner.Classification{Category: scanner.Unclassified, Proposed: scanner.Necessary}}, "before consent", "unclassified (necessary proposed)"},
+		// A scan in accept-all alone never saw the site without consent.
+		{"accept-all only", scanner.Item{Name: "e", SeenIn: []string{scanner.ModeAcceptAll}, Classification: &scanner.Classification{Category: scanner.Marketing}}, "not checked (no visit without consent)", "marketing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			row := itemRow(tt.it)
+			modes := []string{scanner.ModeNone, scanner.ModeAcceptAll, "grant:analytics"}
+			if tt.name == "accept-all only" {
+				modes = []string{scanner.ModeAcceptAll}
+			}
+			row := itemRow(tt.it, modes)
 			if row[6] != tt.consent || row[7] != tt.category {
 				t.Errorf("consent %q, category %q; want %q, %q", row[6], row[7], tt.consent, tt.category)
 			}
