@@ -226,6 +226,15 @@ func TestConfigChangeRaisesRevision(t *testing.T) {
 			if got := revisionOf(t, open()); got != 2 || r.raises(t) != 0 {
 				t.Errorf("wording change raised the revision: stored %d, counted %v", got, r.raises(t))
 			}
+			// ... and a warning names the reworded category, once: the
+			// next start with the same wording says nothing (R26: the
+			// operator judges whether the new wording widens the purpose).
+			if logged := r.log.String(); strings.Count(logged, "words a category differently") != 1 || !strings.Contains(logged, "categories=analytics") {
+				t.Errorf("want one warning naming the reworded category analytics; logs:\n%s", logged)
+			}
+			if again := startReplica(t, reworded, open()); strings.Contains(again.log.String(), "words a category differently") {
+				t.Errorf("the same wording warned again on the next start:\n%s", again.log)
+			}
 
 			// raise_revision: false keeps the revision, and says so.
 			kept := configWith(t,

@@ -2,6 +2,9 @@ package consentapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +44,13 @@ import (
 //     compare it with the previous scan and raise the revision themselves;
 //     their rule keeps a site's first scan from raising it.
 //
+// A change of wording cannot be judged by a program: "counts visits"
+// reworded as "counts visits and shares them for advertising" widens the
+// purpose. So a replica starting with a configuration that words a
+// refusable category differently from the last start at the same revision
+// logs a warning naming it, once, for the operator to raise the revision
+// if the new wording asks for more (the scope keeps a hash of the wording).
+//
 // A site with raise_revision: false (scan settings, config or admin API)
 // keeps its revision: the widening is logged and its scope grows instead.
 // A site without a stored scope (its first start, or the first start of a
@@ -62,6 +72,39 @@ func scopeOf(cfg widget.Config) []string {
 		}
 	}
 	return normalScope(out)
+}
+
+// wordingOf returns, per refusable category of the configuration's banner
+// conf, a hash of its name, description and its rows' purposes in every
+// language.
+func wordingOf(conf widget.Config) map[string]string {
+	out := make(map[string]string)
+	for _, c := range conf.Categories {
+		if c.Locked {
+			continue
+		}
+		purposes := make([]map[string]string, 0, len(c.Cookies))
+		for _, r := range c.Cookies {
+			purposes = append(purposes, map[string]string{"name": r.Name, "provider": r.Provider}, r.Purpose)
+		}
+		// Maps encode with sorted keys: the same wording, the same bytes.
+		b, _ := json.Marshal([]any{c.Name, c.Description, purposes})
+		sum := sha256.Sum256(b)
+		out[c.ID] = hex.EncodeToString(sum[:8])
+	}
+	return out
+}
+
+// reworded returns the categories in both was and now worded differently.
+func reworded(was, now map[string]string) []string {
+	var out []string
+	for id, h := range now {
+		if old, ok := was[id]; ok && old != h {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // scanScope returns the scope the rows of a stored scan report add, as the
@@ -134,7 +177,7 @@ type scopeChange struct {
 func (s *Server) checkScope(ctx context.Context, si *site, rev int, base *store.SiteScope, conf, cfg widget.Config, sc latestScan, startup bool) (ch scopeChange, retry bool, err error) {
 	id := si.cfg.ID
 	scope := scopeOf(cfg)
-	next := store.SiteScope{Revision: rev, Scope: scope, Scan: sc.id}
+	next := store.SiteScope{Revision: rev, Scope: scope, Scan: sc.id, Wording: wordingOf(conf)}
 	switch {
 	case base == nil:
 		// The site's first banner (or the first since scopes are kept):
@@ -150,6 +193,12 @@ func (s *Server) checkScope(ctx context.Context, si *site, rev int, base *store.
 		}
 		if !startup {
 			skip = append(skip, scopeOf(conf)) // another replica's configuration
+		}
+		if !startup {
+			next.Wording = base.Wording // only a start brings a configuration
+		} else if changed := reworded(base.Wording, next.Wording); len(changed) > 0 {
+			s.logger.Warn("the configuration words a category differently at the same revision: visitors keep their choices; if the new wording asks for more, raise the site's revision so that they are asked again",
+				"site", id, "revision", rev, "categories", strings.Join(changed, ","))
 		}
 		ch.wider = minus(scope, skip...)
 		next.Scope = normalScope(append(had, scope...))

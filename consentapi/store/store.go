@@ -140,6 +140,10 @@ type SiteScope struct {
 	// Scan is the id of the latest scan when the scope was stored; "" for
 	// none.
 	Scan string `json:"scan,omitempty"`
+	// Wording is, per refusable category, a hash of how the configuration
+	// words it (its name, description and rows' purposes) when a replica
+	// last started; nil in scopes stored before it was kept.
+	Wording map[string]string `json:"wording,omitempty"`
 }
 
 // Encode returns the canonical JSON of s: equal scopes encode to equal
