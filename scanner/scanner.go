@@ -108,9 +108,26 @@ type Classification struct {
 	Justification string `json:"justification,omitempty"`
 	// Proposed is a category a weak rule suggests for an Unclassified
 	// verdict, for the site owner to confirm with an override: a name
-	// heuristic or an imported database may propose necessary, but never
-	// decide it (R32). Reason says why.
+	// heuristic may propose necessary, analytics or marketing and an
+	// imported database necessary, but neither decides it (R32). Reason
+	// says why.
 	Proposed Category `json:"proposed,omitempty"`
+}
+
+// Established returns the category the verdict establishes and the one it
+// only proposes. A guess from the name (SourceHeuristic) establishes
+// nothing: reports classified before name heuristics only proposed
+// (category analytics or marketing, confidence low) read as Unclassified
+// with that category proposed, so no declaration, banner table or finding
+// shows a guess as fact. A nil verdict is Unclassified.
+func (c *Classification) Established() (category, proposed Category) {
+	switch {
+	case c == nil || c.Category == "":
+		return Unclassified, ""
+	case c.Source == SourceHeuristic && c.Category != Unclassified:
+		return Unclassified, c.Category
+	}
+	return c.Category, c.Proposed
 }
 
 // Item is one cookie or storage key found by a scan. Values are never

@@ -456,9 +456,15 @@ func itemRow(it scanner.Item, modes []string) []string {
 	case it.ReleasedBy != "":
 		consent = "after consent to " + string(it.ReleasedBy)
 	}
-	category := string(c.Category)
-	if c.Proposed != "" {
-		category += " (" + string(c.Proposed) + " proposed)"
+	category, proposed := string(c.Category), c.Proposed
+	if it.Classification != nil {
+		// A guess from the name in a report classified by an older crumb
+		// shows as the proposal it is.
+		cat, p := c.Established()
+		category, proposed = string(cat), p
+	}
+	if proposed != "" {
+		category += " (" + string(proposed) + " proposed)"
 	}
 	return []string{string(classify.ProblemOf(it)), string(it.Kind), it.Name, it.Domain, string(it.Party),
 		lifetime(it), consent, category, c.Provider, it.SetBy, c.Reason}

@@ -231,6 +231,9 @@ func TestItemRow(t *testing.T) {
 		{"after consent", scanner.Item{Name: "b", SeenIn: []string{scanner.ModeAcceptAll}, Classification: &scanner.Classification{Category: scanner.Marketing}}, "after consent only", "marketing"},
 		{"released", scanner.Item{Name: "c", SeenIn: []string{"grant:analytics"}, ReleasedBy: scanner.Analytics, Classification: &scanner.Classification{Category: scanner.Analytics}}, "after consent to analytics", "analytics"},
 		{"proposed", scanner.Item{Name: "d", SeenIn: []string{scanner.ModeNone}, Classification: &scanner.Classification{Category: scanner.Unclassified, Proposed: scanner.Necessary}}, "before consent", "unclassified (necessary proposed)"},
+		{"name guess", scanner.Item{Name: "chat_visitor", SeenIn: []string{scanner.ModeAcceptAll}, Classification: &scanner.Classification{Category: scanner.Unclassified, Proposed: scanner.Analytics, Source: scanner.SourceHeuristic}}, "after consent only", "unclassified (analytics proposed)"},
+		// A report saved by an older crumb, whose name heuristics decided.
+		{"older name guess", scanner.Item{Name: "chat_visitor", SeenIn: []string{scanner.ModeAcceptAll}, Classification: &scanner.Classification{Category: scanner.Analytics, Confidence: scanner.ConfidenceLow, Source: scanner.SourceHeuristic}}, "after consent only", "unclassified (analytics proposed)"},
 		// A scan in accept-all alone never saw the site without consent.
 		{"accept-all only", scanner.Item{Name: "e", SeenIn: []string{scanner.ModeAcceptAll}, Classification: &scanner.Classification{Category: scanner.Marketing}}, "not checked (no visit without consent)", "marketing"},
 	}

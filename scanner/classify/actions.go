@@ -15,7 +15,8 @@ const (
 	// PreConsent: a non-necessary or unclassified item was present on a
 	// visit without consent.
 	PreConsent Problem = "pre-consent"
-	// NotClassified: nobody knows what the item is for.
+	// NotClassified: nobody knows what the item is for; at most a name
+	// heuristic proposes a category, which the site owner must confirm.
 	NotClassified Problem = "unclassified"
 	// Unconfirmed: necessary is only proposed (by a name heuristic or an
 	// imported database), or a necessary verdict rests on less than crumb's
@@ -34,9 +35,10 @@ type Finding struct {
 // ProblemOf returns what is wrong with a classified item, or "" when
 // nothing is. An item without a classification counts as unclassified.
 func ProblemOf(it scanner.Item) Problem {
-	cat, conf, proposed := scanner.Unclassified, scanner.ConfidenceNone, scanner.Category("")
+	cat, proposed := it.Classification.Established()
+	conf := scanner.ConfidenceNone
 	if it.Classification != nil {
-		cat, conf, proposed = it.Classification.Category, it.Classification.Confidence, it.Classification.Proposed
+		conf = it.Classification.Confidence
 	}
 	switch {
 	case cat != scanner.Necessary && it.PreConsent():
@@ -115,10 +117,8 @@ func ActionItems(r *scanner.Report) []Finding {
 }
 
 func categoryOf(it scanner.Item) string {
-	if it.Classification == nil {
-		return string(scanner.Unclassified)
-	}
-	return string(it.Classification.Category)
+	cat, _ := it.Classification.Established()
+	return string(cat)
 }
 
 var builtinRank = map[string]int{

@@ -103,3 +103,61 @@ func find(t *testing.T, r *scanner.Report, name string) scanner.Item {
 	t.Fatalf("no item %q", name)
 	return scanner.Item{}
 }
+
+// TestGuessesAreProposals: a guess from the name is never a verdict. A
+// chat widget's chat_visitor key is not analytics because its name says
+// "visitor": it stays unclassified with analytics proposed, and is a
+// finding for the site owner to confirm. Curated knowledge (the knowledge
+// base, a tracker domain, a release by one category's consent) still
+// decides. A report classified while heuristics still decided reads the
+// same way.
+func TestGuessesAreProposals(t *testing.T) {
+	c := mustClassifier(t, classify.Options{})
+	all := []string{scanner.ModeAcceptAll}
+	tests := []struct {
+		name         string
+		q            classify.Query
+		wantCategory scanner.Category
+		wantProposed scanner.Category
+		wantSource   scanner.Source
+		wantProblem  classify.Problem
+	}{
+		{"chat widget's visitor key", classify.Query{Name: "chat_visitor", Kind: scanner.LocalStorage, Domain: "chat.widgetvendor.example", Party: scanner.ThirdParty},
+			scanner.Unclassified, scanner.Analytics, scanner.SourceHeuristic, classify.NotClassified},
+		{"advertising word", classify.Query{Name: "promo_campaign_src", Kind: scanner.Cookie, Domain: "example.org", Party: scanner.FirstParty},
+			scanner.Unclassified, scanner.Marketing, scanner.SourceHeuristic, classify.NotClassified},
+		{"knowledge base decides", classify.Query{Name: "_ga", Kind: scanner.Cookie, Domain: ".example.org", Party: scanner.FirstParty},
+			scanner.Analytics, "", scanner.SourceExact, ""},
+		{"tracker domain decides", classify.Query{Name: "zz_visitor", Kind: scanner.Cookie, Domain: ".doubleclick.net", Party: scanner.ThirdParty},
+			scanner.Marketing, "", scanner.SourceDomain, ""},
+		{"a grant: release decides", classify.Query{Name: "chat_visitor", Kind: scanner.LocalStorage, Domain: "chat.widgetvendor.example", Party: scanner.ThirdParty, ReleasedBy: scanner.Analytics},
+			scanner.Analytics, "", scanner.SourceReleased, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.SiteDomain = "example.org"
+			v := c.Classify(tt.q)
+			if v.Category != tt.wantCategory || v.Proposed != tt.wantProposed || v.Source != tt.wantSource {
+				t.Errorf("%s: %s (proposed %q) from %s, want %s (proposed %q) from %s; reason: %s",
+					tt.q.Name, v.Category, v.Proposed, v.Source, tt.wantCategory, tt.wantProposed, tt.wantSource, v.Reason)
+			}
+			if tt.wantProposed != "" && (v.Confidence != scanner.ConfidenceNone || !strings.Contains(v.Reason, "proposed "+string(tt.wantProposed))) {
+				t.Errorf("%s: confidence %s, reason %q: want none, naming the proposal", tt.q.Name, v.Confidence, v.Reason)
+			}
+			it := scanner.Item{Name: tt.q.Name, Kind: tt.q.Kind, Domain: tt.q.Domain, Party: tt.q.Party, SeenIn: all, Classification: &v}
+			if p := classify.ProblemOf(it); p != tt.wantProblem {
+				t.Errorf("%s: problem %q, want %q", tt.q.Name, p, tt.wantProblem)
+			}
+		})
+	}
+	// As an older crumb wrote the guess: analytics at low confidence.
+	old := scanner.Item{Name: "chat_visitor", Kind: scanner.LocalStorage, Domain: "chat.widgetvendor.example", Party: scanner.ThirdParty, SeenIn: all,
+		Classification: &scanner.Classification{Category: scanner.Analytics, Confidence: scanner.ConfidenceLow, Source: scanner.SourceHeuristic, Reason: "guess from the name"}}
+	if p := classify.ProblemOf(old); p != classify.NotClassified {
+		t.Errorf("an older report's guess: problem %q, want %q", p, classify.NotClassified)
+	}
+	r := &scanner.Report{Items: []scanner.Item{old}}
+	if f := classify.ActionItems(r); len(f) != 1 || f[0].Problem != classify.NotClassified {
+		t.Errorf("an older report's guess: findings %+v, want one unclassified", f)
+	}
+}

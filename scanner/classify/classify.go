@@ -13,10 +13,11 @@
 // item in the scan, weak name heuristics, and else Unclassified. A wrong
 // "necessary" lets a tracker run without consent (R32), so only curated
 // knowledge-base entries carrying their WP194 exemption, or the site
-// owner's override, yield it. Name heuristics and imported Open Cookie
-// Database Functional/Security rows only propose necessary: the item stays
-// Unclassified with the proposal (Classification.Proposed and the reason)
-// for the site owner to confirm.
+// owner's override, yield it. Imported Open Cookie Database
+// Functional/Security rows only propose necessary, and name heuristics
+// only propose a category (necessary, analytics or marketing): a guess is
+// never shown as fact, the item stays Unclassified with the proposal
+// (Classification.Proposed and the reason) for the site owner to confirm.
 package classify
 
 import (

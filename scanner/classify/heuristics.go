@@ -7,12 +7,13 @@ import (
 	"github.com/crumbhq/crumb/scanner"
 )
 
-// Weak name heuristics, the last rule before Unclassified. They may say
-// analytics or marketing from words in the name. They never say necessary
-// (R32): for a first-party session cookie whose name speaks of request
-// forgery protection, a session id or load balancing they leave the item
-// Unclassified with necessary proposed and the WP194 exemption it would
-// rest on, for the site owner to confirm with an override.
+// Weak name heuristics, the last rule before Unclassified. A word in a name
+// is a guess, not knowledge, so they decide nothing: they leave the item
+// Unclassified with a proposed category (Classification.Proposed) for the
+// site owner to confirm with an override. From words in the name they may
+// propose analytics or marketing; for a first-party session cookie whose
+// name speaks of request forgery protection, a session id or load
+// balancing, necessary with the WP194 exemption it would rest on (R32).
 
 var marketingWords = map[string]bool{
 	"ad": true, "ads": true, "adid": true, "advert": true, "advertising": true, "adserver": true,
@@ -40,17 +41,18 @@ var balancerWords = map[string]bool{
 	"serverid": true, "route": true, "backend": true, "node": true,
 }
 
-// heuristic returns a low-confidence verdict, or false.
+// heuristic returns an Unclassified verdict with a proposed category, or
+// false.
 func heuristic(q Query) (scanner.Classification, bool) {
 	words := nameWords(q.Name)
 	for _, w := range words {
 		if marketingWords[w] {
-			return lowVerdict(scanner.Marketing, "the name contains the advertising word \""+w+"\"", "heuristic:marketing:"+w), true
+			return proposeCategory(scanner.Marketing, "the name contains the advertising word \""+w+"\"", "heuristic:marketing:"+w), true
 		}
 	}
 	for _, w := range words {
 		if analyticsWords[w] {
-			return lowVerdict(scanner.Analytics, "the name contains the measurement word \""+w+"\"", "heuristic:analytics:"+w), true
+			return proposeCategory(scanner.Analytics, "the name contains the measurement word \""+w+"\"", "heuristic:analytics:"+w), true
 		}
 	}
 	if q.Party != scanner.FirstParty || !q.Session || (q.Kind != scanner.Cookie && q.Kind != "") {
@@ -86,13 +88,21 @@ func proposeNecessary(why, justification, rule string) scanner.Classification {
 	}
 }
 
-func lowVerdict(cat scanner.Category, why, rule string) scanner.Classification {
+// proposeCategory is the Unclassified verdict of a name that looks like
+// analytics or marketing: a word in a name is no evidence of what the item
+// does, so the category is only proposed, for the site owner to confirm
+// with an override; until then the item counts as unclassified (a finding,
+// and under "not yet classified" in the declaration, never in a category's
+// table).
+func proposeCategory(cat scanner.Category, why, rule string) scanner.Classification {
 	return scanner.Classification{
-		Category:   cat,
-		Confidence: scanner.ConfidenceLow,
+		Category:   scanner.Unclassified,
+		Proposed:   cat,
+		Confidence: scanner.ConfidenceNone,
 		Source:     scanner.SourceHeuristic,
-		Reason:     "guess from the name: " + why,
-		Rule:       rule,
+		Reason: "guess from the name: " + why + "; proposed " + string(cat) +
+			", which only the site owner can confirm (an override); no knowledge-base entry, tracker domain or consent release backs it",
+		Rule: rule,
 	}
 }
 

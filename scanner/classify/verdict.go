@@ -68,13 +68,12 @@ func (c *Classifier) ClassifyEntry(q Query) (scanner.Classification, *Entry) {
 	if v, ok := released(q, domain, setter); ok {
 		return v, nil
 	}
-	v, ok := heuristic(q)
-	switch {
-	case ok && v.Proposed == "":
-		return v, nil
-	case proposal != nil:
+	// A curated entry's proposal (with its provider and purpose) beats a
+	// guess from the name; both leave the item Unclassified.
+	if proposal != nil {
 		return proposalV, proposal
-	case ok:
+	}
+	if v, ok := heuristic(q); ok {
 		return v, nil
 	}
 	return unclassified("no knowledge-base entry, tracker domain or name rule matches this item"), nil

@@ -48,13 +48,20 @@ type Row struct {
 	// wrote this first-party item, and so can read it (R16); "" when the
 	// site's own scripts or responses wrote it, or for third-party rows.
 	SharedWith string
+	// Proposed is the category a weak rule (a guess from the name, an
+	// imported database) suggests for an unclassified row, for the site
+	// owner to confirm; the row stays in the unclassified table and the
+	// declaration names the proposal as unconfirmed.
+	Proposed scanner.Category
 }
 
 // Tables groups the report's items by category into rows: necessary,
 // analytics, marketing, the site's own categories (by id), then items not
 // yet classified. An item found on several pages or in several consent
 // modes appears once; rows sort by name. Items without a classification
-// count as unclassified.
+// count as unclassified, and so do guesses from the name, whatever they
+// propose (scanner.Classification.Established): only curated knowledge,
+// a consent release or the site owner puts an item in a category's table.
 func Tables(r *scanner.Report) []Table {
 	// One item per category, kind, name and domain: the longest-lived.
 	best := map[scanner.Category]map[string]scanner.Item{}
@@ -83,10 +90,8 @@ func Tables(r *scanner.Report) []Table {
 }
 
 func category(it scanner.Item) scanner.Category {
-	if it.Classification == nil || it.Classification.Category == "" {
-		return scanner.Unclassified
-	}
-	return it.Classification.Category
+	cat, _ := it.Classification.Established()
+	return cat
 }
 
 // outlives reports whether a lasts longer than b: persistent beats session,
@@ -106,6 +111,9 @@ func row(it scanner.Item, r *scanner.Report) Row {
 			out.Provider = c.Provider
 		}
 		out.Purpose = c.Purpose
+		if cat, proposed := c.Established(); cat == scanner.Unclassified {
+			out.Proposed = proposed
+		}
 	}
 	for _, lang := range Languages {
 		out.Expiry[lang] = itemLifetime(it, r.StartedAt, lang)

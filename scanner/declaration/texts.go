@@ -34,8 +34,9 @@ var texts = map[string]map[string]string{
 		"analytics.d":    "Hjälper oss att förstå hur webbplatsen används. De används bara om du samtycker.",
 		"marketing":      "Marknadsföring",
 		"marketing.d":    "Används för annonser och för att känna igen dig på andra webbplatser. De används bara om du samtycker.",
-		"unclassified":   "Ännu inte klassificerade",
-		"unclassified.d": "Vi har ännu inte fastställt syftet med dessa.",
+		"unclassified":   "Ännu inte klassificerade (granskas)",
+		"unclassified.d": "Vi har ännu inte fastställt syftet med dessa. En föreslagen kategori är en obekräftad bedömning som vi ska granska.",
+		"proposed":       "Föreslagen kategori, ännu inte bekräftad: %s.",
 	},
 	"en": {
 		"title":          "Cookies and storage on this website",
@@ -63,8 +64,9 @@ var texts = map[string]map[string]string{
 		"analytics.d":    "These help us understand how the website is used. They are used only if you consent.",
 		"marketing":      "Marketing",
 		"marketing.d":    "Used for advertising and to recognise you on other websites. They are used only if you consent.",
-		"unclassified":   "Not yet classified",
-		"unclassified.d": "We have not yet established what these are for.",
+		"unclassified":   "Not yet classified (under review)",
+		"unclassified.d": "We have not yet established what these are for. A proposed category is an unconfirmed assessment that we will review.",
+		"proposed":       "Proposed category, not yet confirmed: %s.",
 	},
 }
 

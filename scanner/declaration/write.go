@@ -118,6 +118,9 @@ func buildView(tables []Table, lang string, t map[string]string, o Options) view
 			if purpose == "" {
 				purpose = t["no_purpose"]
 			}
+			if tab.Category == scanner.Unclassified && row.Proposed != "" && row.Proposed != scanner.Unclassified {
+				purpose += " " + fmt.Sprintf(t["proposed"], categoryName(row.Proposed, lang, t, o.Categories))
+			}
 			lifetime := row.Expiry[lang]
 			if lifetime == "" {
 				lifetime = t["unknown"]
@@ -134,6 +137,18 @@ func buildView(tables []Table, lang string, t map[string]string, o Options) view
 		v.Sections = append(v.Sections, s)
 	}
 	return v
+}
+
+// categoryName is how the declaration names category c in lang: the
+// site's name for it, else the built-in name, else its id.
+func categoryName(c scanner.Category, lang string, t map[string]string, own map[scanner.Category]CategoryText) string {
+	if name := strings.TrimSpace(own[c].Name[lang]); name != "" {
+		return name
+	}
+	if name := t[string(c)]; name != "" {
+		return name
+	}
+	return string(c)
 }
 
 // markdown renders v as GitHub-flavoured Markdown, every cell escaped so
