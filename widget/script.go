@@ -18,8 +18,7 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 	if err := cfg.Theme.Validate(); err != nil {
 		return nil, fmt.Errorf("widget config: %w", err)
 	}
-	cfg.Theme = cfg.Theme.Resolved()
-	raw, err := json.Marshal(cfg)
+	raw, err := json.Marshal(served{Config: cfg, CSS: cfg.Theme.Resolved().css()})
 	if err != nil {
 		return nil, fmt.Errorf("encode widget config: %w", err)
 	}
@@ -27,6 +26,15 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 	out = append(out, b.head...)
 	out = appendJSString(out, raw)
 	return append(out, b.tail...), nil
+}
+
+// served is the config as inlined: the theme goes as the CSS rule that
+// hands its colours to the banner's stylesheet, not as an object the
+// banner would have to turn into that rule itself.
+type served struct {
+	Config
+	Theme *struct{} `json:"theme,omitempty"` // hides Config.Theme
+	CSS   string    `json:"css"`
 }
 
 // appendJSString appends s as a double-quoted JavaScript string literal

@@ -60,6 +60,15 @@ func (t Theme) Resolved() Theme {
 	return t
 }
 
+// css is the :host rule that gives the banner's stylesheet the colours of
+// a validated, resolved theme as custom properties named by the initials of
+// the JSON fields (button_background is --bb; see src/style.css).
+func (t Theme) css() string {
+	return ":host{--b:" + t.Background + ";--t:" + t.Text + ";--l:" + t.Link + ";--f:" + t.Focus +
+		";--bb:" + t.ButtonBackground + ";--bt:" + t.ButtonText + ";--ab:" + t.AcceptBackground +
+		";--at:" + t.AcceptText + ";--rb:" + t.RejectBackground + ";--rt:" + t.RejectText + "}"
+}
+
 // ThemeError names the theme field that is wrong and why.
 type ThemeError struct {
 	Field  string // yaml name of the field, e.g. "reject_text"

@@ -31,11 +31,11 @@ export function safeURL(u) {
 // from its last focusable element Tab goes to the first, and back.
 export function trapFocus(box, root) {
   box.addEventListener('keydown', (e) => {
-    const f = box.querySelectorAll('button,input:enabled,a,summary')
-    const [from, to] = e.shiftKey ? [f[0], f[f.length - 1]] : [f[f.length - 1], f[0]]
-    if (e.key == 'Tab' && root.activeElement == from) {
+    const f = [...box.querySelectorAll('button,input:enabled,a,summary')]
+    if (e.shiftKey) f.reverse()
+    if (e.key == 'Tab' && root.activeElement == f.at(-1)) {
       e.preventDefault()
-      to.focus()
+      f[0].focus()
     }
   })
 }

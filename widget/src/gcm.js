@@ -4,7 +4,7 @@
 // marketing -> ad_storage, ad_user_data, ad_personalization.
 
 function gtag() {
-  (window.dataLayer = window.dataLayer || []).push(arguments)
+  (window.dataLayer ||= []).push(arguments)
 }
 
 const denied = 'denied'

@@ -19,11 +19,9 @@ const gpcNote = () => gpc.length && h('p', { class: 'n' }, t('gpc_notice', { cat
 const right = () => cfg.icon_position == 'bottom-right'
 
 function style(r) {
-  if (sheet === undefined) {
-    sheet = css + ':host{'
-    // --initials of the field name: button_background is --bb.
-    for (const k in cfg.theme) sheet += `--${k.replace(/_?(.)[^_]*/g, '$1')}:${cfg.theme[k]};`
-    sheet += '}'
+  if (!sheet) {
+    // The theme's colours come as a :host rule (widget.Theme.css).
+    sheet = css + cfg.css
     try {
       const s = new CSSStyleSheet()
       s.replaceSync(sheet)
@@ -47,7 +45,7 @@ function mount(first) {
 }
 
 export function showBanner() {
-  if (banner || state().decided) return
+  if (banner) return
   mount(1)
   const link = safeURL(cfg.privacy_policy_url)
   const settings = button('settings', () => openSettings(settings), 's')
@@ -124,25 +122,26 @@ function cookieTable(k) {
 // idBox shows the visitor's consent id (R37) with export and erase.
 function idBox(toggles) {
   const id = state().id
-  if (!id) return null
-  const box = h(
-    'div',
-    { class: 'id' },
-    h('p', {}, t('consent_id'), ' ', h('code', {}, id)),
-    // The API answers with the JSON file; on the site's own origin it is
-    // saved as a download, elsewhere it opens in a new tab.
-    h('a', { class: 'ln', href: exportURL(id), download: 'consent.json', target: '_blank' }, t('export')),
-    button(
-      'erase',
-      async () => {
-        const ok = await erase()
-        box.replaceChildren(h('p', { role: 'status' }, t(ok ? 'erased' : 'error')))
-        if (!ok) return
-        for (const k of cats) toggles[k.id].checked = !!k.locked
-      },
-      'ln',
-    ),
-  )
+  const box =
+    id &&
+    h(
+      'div',
+      { class: 'id' },
+      h('p', {}, t('consent_id'), ' ', h('code', {}, id)),
+      // The API answers with the JSON file; on the site's own origin it is
+      // saved as a download, elsewhere it opens in a new tab.
+      h('a', { class: 'ln', href: exportURL(id), download: 'consent.json', target: '_blank' }, t('export')),
+      button(
+        'erase',
+        async () => {
+          const ok = await erase()
+          box.replaceChildren(h('p', { role: 'status' }, t(ok ? 'erased' : 'error')))
+          if (!ok) return
+          for (const k of cats) toggles[k.id].checked = !!k.locked
+        },
+        'ln',
+      ),
+    )
   return box
 }
 
@@ -165,7 +164,7 @@ export function openSettings(opener) {
         (toggles[k.id] = h('input', {
           type: 'checkbox',
           role: 'switch',
-          checked: s.categories[k.id] && (k.locked || s.decided),
+          checked: s.categories[k.id],
           disabled: k.locked,
           'aria-describedby': 'd-' + k.id,
         })),
