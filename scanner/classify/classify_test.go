@@ -134,3 +134,65 @@ func TestKnowledgeBase(t *testing.T) {
 	}
 	t.Logf("%d entries from %d providers, %d tracker domains", len(entries), len(providers), c.Trackers())
 }
+
+// TestGenericNames: a name any site may use (cart, session, store, _s) is
+// not a vendor's without evidence. On a shop that is not Shopify, "cart"
+// is not Shopify's cart; on Shopify's domains or set by its script it is.
+// Names many frameworks use keep their category but name no framework.
+func TestGenericNames(t *testing.T) {
+	c := mustClassifier(t, classify.Options{})
+	tests := []struct {
+		name         string
+		q            classify.Query
+		wantCategory scanner.Category
+		wantProvider string // "" for none; "!X" for any provider but X
+	}{
+		{"cart on another shop", classify.Query{Name: "cart", Kind: scanner.Cookie, Domain: "www.example.org", SetBy: "https://www.example.org/basket"}, scanner.Unclassified, ""},
+		{"cart on a Shopify store", classify.Query{Name: "cart", Kind: scanner.Cookie, Domain: "butik.myshopify.com", SetBy: "https://butik.myshopify.com/cart/add"}, scanner.Necessary, "Shopify"},
+		{"cart set by Shopify's script", classify.Query{Name: "cart", Kind: scanner.Cookie, Domain: "www.example.org", SetBy: "https://cdn.shopify.com/s/files/theme.js"}, scanner.Necessary, "Shopify"},
+		{"localization", classify.Query{Name: "localization", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Unclassified, ""},
+		{"_shopify_y needs no evidence", classify.Query{Name: "_shopify_y", Kind: scanner.Cookie, Domain: ".example.org"}, scanner.Analytics, "Shopify"},
+		{"store", classify.Query{Name: "store", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Unclassified, ""},
+		{"messages", classify.Query{Name: "messages", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Unclassified, ""},
+		{"sp", classify.Query{Name: "sp", Kind: scanner.Cookie, Domain: "collector.example.org"}, scanner.Unclassified, ""},
+		{"is_returning", classify.Query{Name: "is_returning", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Unclassified, ""},
+		{"csrftoken", classify.Query{Name: "csrftoken", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Necessary, "!Django"},
+		{"sessionid", classify.Query{Name: "sessionid", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Necessary, "!Django"},
+		{"session", classify.Query{Name: "session", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Necessary, "!Express"},
+		{"XSRF-TOKEN", classify.Query{Name: "XSRF-TOKEN", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Necessary, "!Laravel"},
+		{"_csrf", classify.Query{Name: "_csrf", Kind: scanner.Cookie, Domain: "www.example.org"}, scanner.Necessary, "!Express"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.SiteDomain, tt.q.Party = "example.org", scanner.FirstParty
+			if strings.HasSuffix(tt.q.Domain, "myshopify.com") {
+				tt.q.SiteDomain = "butik.myshopify.com"
+			}
+			v := c.Classify(tt.q)
+			okProvider := v.Provider == tt.wantProvider
+			if not, ok := strings.CutPrefix(tt.wantProvider, "!"); ok {
+				okProvider = v.Provider != "" && !strings.Contains(v.Provider, not) &&
+					!strings.Contains(v.Purpose["en"], "in "+not) && !strings.Contains(v.Purpose["en"], "on a "+not)
+			}
+			if v.Category != tt.wantCategory || !okProvider {
+				t.Errorf("%s: %s by %q (%s), want %s by %q", tt.q.Name, v.Category, v.Provider, v.Reason, tt.wantCategory, tt.wantProvider)
+			}
+			checkVerdict(t, tt.q, v)
+		})
+	}
+	// No embedded entry names a vendor for a generic name unless it is
+	// tied to the vendor's domains.
+	generic := map[string]bool{
+		"cart": true, "cart_sig": true, "cart_ts": true, "cart_ver": true, "cart_currency": true, "checkout_token": true,
+		"keep_alive": true, "localization": true, "_secure_session_id": true, "_pay_session": true, "_cmp_a": true,
+		"_landing_page": true, "_orig_referrer": true, "_s": true, "_y": true, "tracked_start_checkout": true,
+		"session": true, "session.sig": true, "sessionid": true, "csrftoken": true, "_csrf": true, "XSRF-TOKEN": true,
+		"messages": true, "store": true, "stf": true, "login_redirect": true, "sp": true, "_guid": true, "is_returning": true,
+		"lang": true, "visit": true, "token": true, "user": true, "id": true, "uid": true, "sid": true, "currency": true, "language": true,
+	}
+	for _, e := range c.Entries() {
+		if generic[e.Name] && len(e.Domains) == 0 && !strings.Contains(e.Provider, "several frameworks") {
+			t.Errorf("%s %s: the generic name is %s's on any site; tie it to a domain or name no vendor", e.Origin, e.Name, e.Provider)
+		}
+	}
+}
