@@ -236,3 +236,42 @@ func TestGuessesAreNotDeclaredAsFact(t *testing.T) {
 		})
 	}
 }
+
+// TestThirdPartyNamed: a third-party row says whose it is, by registrable
+// domain, in both languages and formats ("Tredje part (doubleclick.net)").
+func TestThirdPartyNamed(t *testing.T) {
+	tests := []struct {
+		name, domain string
+		party        scanner.Party
+		want         map[string]string // by language
+	}{
+		{"cookie domain", ".doubleclick.net", scanner.ThirdParty, map[string]string{"sv": "Tredje part (doubleclick.net)", "en": "Third party (doubleclick.net)"}},
+		{"host under it", "stats.g.doubleclick.net", scanner.ThirdParty, map[string]string{"sv": "Tredje part (doubleclick.net)", "en": "Third party (doubleclick.net)"}},
+		{"public suffix", "chat.widget.co.uk", scanner.ThirdParty, map[string]string{"sv": "Tredje part (widget.co.uk)", "en": "Third party (widget.co.uk)"}},
+		{"no domain", "", scanner.ThirdParty, map[string]string{"sv": "| Tredje part |", "en": "| Third party |"}},
+		{"first party", "www.example.org", scanner.FirstParty, map[string]string{"sv": "| Första part |", "en": "| First party |"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &scanner.Report{SiteDomain: "example.org", Items: []scanner.Item{{
+				Kind: scanner.Cookie, Name: "IDE", Domain: tt.domain, Party: tt.party,
+				Classification: &scanner.Classification{Category: scanner.Marketing, Provider: "Google", Confidence: scanner.ConfidenceHigh, Source: scanner.SourceExact},
+			}}}
+			for _, lang := range declaration.Languages {
+				for _, format := range []string{"md", "html"} {
+					var b bytes.Buffer
+					if err := declaration.Write(&b, r, format, lang, nil); err != nil {
+						t.Fatal(err)
+					}
+					want := tt.want[lang]
+					if format == "html" {
+						want = "<td>" + strings.Trim(want, "| ") + "</td></tr>"
+					}
+					if !strings.Contains(b.String(), want) {
+						t.Errorf("%s %s: missing %q in:\n%s", lang, format, want, b.String())
+					}
+				}
+			}
+		})
+	}
+}

@@ -2,6 +2,9 @@ package declaration
 
 import (
 	"fmt"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/crumbhq/crumb/scanner"
 )
@@ -21,6 +24,7 @@ var texts = map[string]map[string]string{
 		"no_purpose":     "Syftet är ännu inte fastställt.",
 		"first":          "Första part",
 		"third":          "Tredje part",
+		"third_of":       "Tredje part (%s)",
 		"shared":         "Första part, läses av %s",
 		"unknown":        "Okänd",
 		"cookie":         "Kaka (cookie)",
@@ -51,6 +55,7 @@ var texts = map[string]map[string]string{
 		"no_purpose":     "Purpose not yet established.",
 		"first":          "First party",
 		"third":          "Third party",
+		"third_of":       "Third party (%s)",
 		"shared":         "First party, read by %s",
 		"unknown":        "Unknown",
 		"cookie":         "Cookie",
@@ -82,7 +87,10 @@ func kindText(t map[string]string, k scanner.Kind) string {
 	return t["cookie"]
 }
 
-func partyText(t map[string]string, p scanner.Party, sharedWith string) string {
+// partyText says whose an item is: first party (and which third party's
+// script reads it), or third party and which, by the registrable domain of
+// domain, as "Tredje part (doubleclick.net)".
+func partyText(t map[string]string, p scanner.Party, sharedWith, domain string) string {
 	switch p {
 	case scanner.FirstParty:
 		if sharedWith != "" {
@@ -90,7 +98,24 @@ func partyText(t map[string]string, p scanner.Party, sharedWith string) string {
 		}
 		return t["first"]
 	case scanner.ThirdParty:
+		if d := registrable(domain); d != "" {
+			return fmt.Sprintf(t["third_of"], d)
+		}
 		return t["third"]
 	}
 	return t["unknown"]
+}
+
+// registrable returns the registrable domain (eTLD+1) of a cookie domain
+// or host, the host itself when it has none (an IP address, a bare public
+// suffix), or "" for none.
+func registrable(domain string) string {
+	host := strings.ToLower(strings.Trim(strings.TrimSpace(domain), "."))
+	if host == "" {
+		return ""
+	}
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
 }

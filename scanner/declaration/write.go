@@ -131,7 +131,7 @@ func buildView(tables []Table, lang string, t map[string]string, o Options) view
 			}
 			s.Rows = append(s.Rows, viewRow{
 				Name: row.Name, Provider: provider, Purpose: purpose, Lifetime: lifetime,
-				Kind: kindText(t, row.Kind), Party: partyText(t, row.Party, row.SharedWith),
+				Kind: kindText(t, row.Kind), Party: partyText(t, row.Party, row.SharedWith, row.Domain),
 			})
 		}
 		v.Sections = append(v.Sections, s)
