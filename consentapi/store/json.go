@@ -9,7 +9,8 @@ import (
 
 // AppendJSON appends the JSON of r to b: the same bytes encoding/json
 // produces for r, without its reflection, for the hot path of recording a
-// decision.
+// decision. Fields added to Record must be added here too, in field order
+// and with the same omitempty; FuzzAppendJSON compares the two.
 func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `{"consent_id":`...)
 	b = AppendJSONString(b, r.ConsentID)
@@ -35,6 +36,10 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = AppendJSONString(b, r.WidgetVersion)
 	b = append(b, `,"user_agent":`...)
 	b = AppendJSONString(b, r.UserAgent)
+	if r.Source != "" { // omitempty
+		b = append(b, `,"source":`...)
+		b = AppendJSONString(b, string(r.Source))
+	}
 	return append(b, '}')
 }
 

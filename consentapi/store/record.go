@@ -26,6 +26,32 @@ func (a Action) Valid() bool {
 	return false
 }
 
+// Source is what triggered a decision on the page (R22 "signal source"):
+// which part of the banner the visitor used, or the page's own script.
+type Source string
+
+// The sources a decision can name. A decision that names none (an older
+// widget, a direct API user) has the empty Source: not stated, never
+// guessed.
+const (
+	SourceBanner      Source = "banner"      // a button of the first layer
+	SourceSettings    Source = "settings"    // the second layer (Settings)
+	SourcePlaceholder Source = "placeholder" // the button of an embed placeholder
+	SourceScript      Source = "script"      // the page's script calling the widget's JS API
+)
+
+// Sources lists every source, in a fixed order.
+var Sources = []Source{SourceBanner, SourceSettings, SourcePlaceholder, SourceScript}
+
+// Valid reports whether s is one of Sources (the empty Source is not).
+func (s Source) Valid() bool {
+	switch s {
+	case SourceBanner, SourceSettings, SourcePlaceholder, SourceScript:
+		return true
+	}
+	return false
+}
+
 // Record is one decision kept as proof of consent (R22). It holds no IP
 // address and no user agent beyond a coarse family (R24).
 type Record struct {
@@ -44,6 +70,10 @@ type Record struct {
 	// UserAgent is a coarse browser family: chrome, firefox, safari, edge,
 	// other.
 	UserAgent string `json:"user_agent"`
+	// Source is what triggered the decision; empty (and left out of the
+	// JSON) when the client did not say, as in records written before
+	// crumb kept it.
+	Source Source `json:"source,omitempty"`
 }
 
 // DayStats are the aggregate counters of one site on one UTC day. They

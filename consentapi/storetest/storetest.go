@@ -26,6 +26,7 @@ func Run(t *testing.T, open Open) {
 		{"RecordAppends", testRecordAppends},
 		{"UnknownConsentStartsNew", testUnknownConsentStartsNew},
 		{"DuplicateEvent", testDuplicateEvent},
+		{"Source", testSource},
 		{"UnknownBanner", testUnknownBanner},
 		{"Erase", testErase},
 		{"SitesIsolated", testSitesIsolated},
@@ -79,7 +80,8 @@ func PutBanner(tb testing.TB, s store.Store, site string) {
 
 // Decision returns a valid decision of site "shop" with event eventID at
 // time at, under consent consentID or, when that is "", a new consent
-// "consent-of-"+eventID; kept a year.
+// "consent-of-"+eventID; kept a year. It names no source, as decisions
+// recorded before crumb kept one.
 func Decision(eventID, consentID string, at time.Time) store.Decision {
 	return store.Decision{
 		Record: store.Record{
@@ -135,7 +137,8 @@ func equal(a, b store.Record) error {
 	if a.ConsentID != b.ConsentID || a.EventID != b.EventID || a.Site != b.Site ||
 		!a.RecordedAt.Equal(b.RecordedAt) || !a.ExpiresAt.Equal(b.ExpiresAt) || a.Action != b.Action ||
 		a.Revision != b.Revision || a.Banner != b.Banner || a.Language != b.Language ||
-		a.WidgetVersion != b.WidgetVersion || a.UserAgent != b.UserAgent || len(a.Categories) != len(b.Categories) {
+		a.WidgetVersion != b.WidgetVersion || a.UserAgent != b.UserAgent || a.Source != b.Source ||
+		len(a.Categories) != len(b.Categories) {
 		return fmt.Errorf("got %+v, want %+v", a, b)
 	}
 	for k, v := range a.Categories {
@@ -252,5 +255,66 @@ func testUnknownBanner(t *testing.T, s store.Store) {
 	}
 	if n := len(stats[0].Decisions); n != 0 {
 		t.Errorf("a refused decision was counted: %+v", stats[0])
+	}
+}
+
+// testSource round-trips every source, and none, through both ways a
+// record is written (a new consent, a consent's history) and every way it
+// is read (the answer, the history, the proof log); a replay naming
+// another source gets the stored record back.
+func testSource(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	PutBanner(t, s, site)
+	sources := append([]store.Source{""}, store.Sources...)
+	want := map[string]store.Source{}
+	first := decision(100, "", base)
+	first.Source = store.SourceSettings
+	history := mustRecord(t, s, first).ConsentID // a consent the others join
+	want[first.EventID] = first.Source
+	for i, src := range sources {
+		for j, consent := range []string{"", history} {
+			d := decision(10*i+j, consent, base.Add(time.Duration(10*i+j+1)*time.Second))
+			d.Source = src
+			rec := mustRecord(t, s, d)
+			if rec.Source != src {
+				t.Errorf("%s: answered source %q, want %q", d.EventID, rec.Source, src)
+			}
+			want[d.EventID] = src
+		}
+	}
+	recs := mustConsent(t, s, site, history)
+	if len(recs) != len(sources)+1 {
+		t.Fatalf("history has %d records, want %d", len(recs), len(sources)+1)
+	}
+	for _, r := range recs {
+		if r.Source != want[r.EventID] {
+			t.Errorf("history: %s has source %q, want %q", r.EventID, r.Source, want[r.EventID])
+		}
+	}
+	seen := 0
+	if err := s.Proofs(ctx, site, base, base.Add(time.Hour), func(r store.Record) error {
+		seen++
+		if r.Source != want[r.EventID] {
+			t.Errorf("proof log: %s has source %q, want %q", r.EventID, r.Source, want[r.EventID])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != len(want) {
+		t.Errorf("proof log has %d records, want %d", seen, len(want))
+	}
+
+	// A replay is answered with the stored record, source included.
+	for _, ev := range []int{0, 10} { // stored without a source, with banner
+		again := decision(ev, "", base.Add(time.Hour))
+		again.Source = store.SourceScript
+		rec, created, err := s.Record(ctx, again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created || rec.Source != want[again.EventID] {
+			t.Errorf("replay of %s: created=%v source %q, want the stored %q", again.EventID, created, rec.Source, want[again.EventID])
+		}
 	}
 }
