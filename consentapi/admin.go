@@ -203,9 +203,11 @@ type ndjsonWriter struct{ enc *json.Encoder }
 func (w *ndjsonWriter) write(r store.Record) error { return w.enc.Encode(r) }
 func (w *ndjsonWriter) flush() error               { return nil }
 
-// csvWriter writes one row per record with a column per site category
-// ("granted"/"denied") and the categories no longer on the site in
-// other_categories as id=granted;id=denied.
+// csvWriter writes one row per record: csvColumns, a column per site
+// category ("granted"/"denied"), the categories no longer on the site in
+// other_categories as id=granted;id=denied, then csvTail. Columns are only
+// ever added at the end, so that spreadsheets reading older exports by
+// position keep working.
 type csvWriter struct {
 	w          *csv.Writer
 	categories []string
@@ -218,10 +220,19 @@ func newCSVWriter(res *echo.Response, categories []string) *csvWriter {
 
 var csvColumns = []string{"recorded_at", "consent_id", "event_id", "action", "revision", "banner", "language", "widget_version", "user_agent", "expires_at"}
 
+// csvTail are the columns after other_categories: source is empty when the
+// record does not say what triggered the decision.
+var csvTail = []string{"source"}
+
+func (w *csvWriter) headerRow() []string {
+	h := append(append([]string{}, csvColumns...), w.categories...)
+	return append(append(h, "other_categories"), csvTail...)
+}
+
 func (w *csvWriter) write(r store.Record) error {
 	if !w.header {
 		w.header = true
-		if err := w.w.Write(append(append(append([]string{}, csvColumns...), w.categories...), "other_categories")); err != nil {
+		if err := w.w.Write(w.headerRow()); err != nil {
 			return err
 		}
 	}
@@ -241,13 +252,13 @@ func (w *csvWriter) write(r store.Record) error {
 		}
 	}
 	sort.Strings(other)
-	return w.w.Write(append(row, strings.Join(other, ";")))
+	return w.w.Write(append(row, strings.Join(other, ";"), string(r.Source)))
 }
 
 func (w *csvWriter) flush() error {
 	if !w.header {
 		w.header = true
-		w.w.Write(append(append(append([]string{}, csvColumns...), w.categories...), "other_categories"))
+		w.w.Write(w.headerRow())
 	}
 	w.w.Flush()
 	return w.w.Error()

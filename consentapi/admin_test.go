@@ -16,17 +16,19 @@ import (
 )
 
 // fill records impressions and decisions on shop today: 4 impressions,
-// accept_all, reject_all, custom (analytics) and one replay.
+// accept_all (source banner), reject_all (source placeholder), custom
+// (analytics, no source) and one replay (naming source script, which is
+// not stored).
 func fill(t *testing.T, e *env) {
 	t.Helper()
 	for range 4 {
 		wantStatus(t, e.do(t, request{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"en"}`}), http.StatusNoContent)
 	}
 	bodies := []map[string]any{
-		{"event_id": "evt-accept-0000000001", "action": "accept_all", "categories": map[string]any{"necessary": true, "analytics": true, "marketing": true}},
-		{"event_id": "evt-reject-0000000001", "action": "reject_all", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": false}},
+		{"event_id": "evt-accept-0000000001", "action": "accept_all", "categories": map[string]any{"necessary": true, "analytics": true, "marketing": true}, "source": "banner"},
+		{"event_id": "evt-reject-0000000001", "action": "reject_all", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": false}, "source": "placeholder"},
 		{"event_id": "evt-custom-0000000001"},
-		{"event_id": "evt-custom-0000000001"}, // replay: not counted
+		{"event_id": "evt-custom-0000000001", "source": "script"}, // replay: not counted, source not stored
 	}
 	for _, b := range bodies {
 		rec := e.do(t, request{method: "POST", path: "/v1/sites/shop/consents", body: e.decision(t, b)})
@@ -85,10 +87,13 @@ func TestProofExport(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("line %q: %v", sc.Text(), err)
 		}
-		events = append(events, r.EventID)
+		if r.Source == "" && strings.Contains(sc.Text(), `"source"`) {
+			t.Errorf("a record without a source names one: %s", sc.Text())
+		}
+		events = append(events, r.EventID+"/"+string(r.Source))
 	}
-	if got, want := strings.Join(events, ","), "evt-accept-0000000001,evt-reject-0000000001,evt-custom-0000000001"; got != want {
-		t.Errorf("ndjson events %s, want %s", got, want)
+	if got, want := strings.Join(events, ","), "evt-accept-0000000001/banner,evt-reject-0000000001/placeholder,evt-custom-0000000001/"; got != want {
+		t.Errorf("ndjson events/sources %s, want %s", got, want)
 	}
 
 	rec = e.do(t, request{method: "GET", path: path + "&format=csv", header: admin})
@@ -97,11 +102,18 @@ func TestProofExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(rows[0], ","), "recorded_at,consent_id,event_id,action,revision,banner,language,widget_version,user_agent,expires_at,necessary,analytics,marketing,other_categories"; got != want {
+	if got, want := strings.Join(rows[0], ","), "recorded_at,consent_id,event_id,action,revision,banner,language,widget_version,user_agent,expires_at,necessary,analytics,marketing,other_categories,source"; got != want {
 		t.Errorf("csv header %s", got)
 	}
 	if len(rows) != 4 || rows[2][3] != "reject_all" || rows[2][11] != "denied" || rows[1][12] != "granted" {
 		t.Errorf("csv rows %q", rows)
+	}
+	var sources []string
+	for _, row := range rows[1:] {
+		sources = append(sources, row[14])
+	}
+	if got, want := strings.Join(sources, ","), "banner,placeholder,"; got != want {
+		t.Errorf("csv sources %q, want %q (the last column; empty when not stated)", got, want)
 	}
 
 	// The erased visitor disappears from the proof log.

@@ -63,6 +63,7 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 			Language:      req.Language,
 			WidgetVersion: req.WidgetVersion,
 			UserAgent:     uaFamily(c.Request().UserAgent()),
+			Source:        req.Source, // "" when the client did not say
 		},
 		NewConsentID: newConsentID(),
 		Retention:    si.cfg.Retention.Std(),
@@ -95,7 +96,9 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 // sameDecision reports whether a stored record and a retried decision are
 // the same choice: action, categories, revision, banner and language.
 // Consent ids are not compared: a decision naming an unknown or expired
-// consent got a new id, and its retry names the old one again.
+// consent got a new id, and its retry names the old one again. Nor is the
+// source: it says what triggered the choice, not what was chosen, and the
+// retry keeps the stored one.
 func sameDecision(stored, retry store.Record) bool {
 	return stored.Action == retry.Action && stored.Revision == retry.Revision &&
 		stored.Banner == retry.Banner && stored.Language == retry.Language &&

@@ -2,6 +2,7 @@ package consentapi_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +22,7 @@ func TestConsentLifecycle(t *testing.T) {
 	e := newEnv(t)
 	const consents = "/v1/sites/shop/consents"
 
-	rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, nil), origin: "https://shop.example"})
+	rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, map[string]any{"source": "settings"}), origin: "https://shop.example"})
 	wantStatus(t, rec, http.StatusCreated)
 	first := decode[answer](t, rec)
 	if len(first.ConsentID) != 22 || strings.ContainsAny(first.ConsentID, ".=+/") {
@@ -45,11 +46,20 @@ func TestConsentLifecycle(t *testing.T) {
 		t.Errorf("answer %+v", first)
 	}
 
-	// A retry of the same event answers 200 with the same body.
-	replay := e.do(t, request{method: "POST", path: consents, body: e.decision(t, nil)})
-	wantStatus(t, replay, http.StatusOK)
-	if replay.Body.String() != rec.Body.String() {
-		t.Errorf("replay answered\n%s\nwant\n%s", replay.Body, rec.Body)
+	// A retry of the same event answers 200 with the same body, also when
+	// it names another source (or none): the source is not part of the
+	// decision, and the stored one stays.
+	for _, src := range []any{"settings", "script", nil} {
+		replay := e.do(t, request{method: "POST", path: consents, body: e.decision(t, map[string]any{"source": src})})
+		wantStatus(t, replay, http.StatusOK)
+		if replay.Body.String() != rec.Body.String() {
+			t.Errorf("replay with source %v answered\n%s\nwant\n%s", src, replay.Body, rec.Body)
+		}
+	}
+	cur := e.do(t, request{method: "GET", path: consents + "/" + first.ConsentID})
+	wantStatus(t, cur, http.StatusOK)
+	if got := decode[answer](t, cur).Source; got != store.SourceSettings {
+		t.Errorf("current state has source %q, want settings", got)
 	}
 
 	// Withdrawal is a new record in the same history.
@@ -62,8 +72,12 @@ func TestConsentLifecycle(t *testing.T) {
 		t.Fatalf("withdrawal got consent id %q, want %q", got, first.ConsentID)
 	}
 
-	cur := e.do(t, request{method: "GET", path: consents + "/" + first.ConsentID})
+	// The withdrawal names no source (an older widget): none is shown.
+	cur = e.do(t, request{method: "GET", path: consents + "/" + first.ConsentID})
 	wantStatus(t, cur, http.StatusOK)
+	if strings.Contains(cur.Body.String(), `"source"`) {
+		t.Errorf("a record without a source shows one: %s", cur.Body)
+	}
 	state := decode[answer](t, cur)
 	b, _ := e.srv.Banner("shop")
 	if state.Action != store.Withdraw || state.Categories["analytics"] || state.Language != "sv" || state.Banner != b.Banner {
@@ -83,6 +97,12 @@ func TestConsentLifecycle(t *testing.T) {
 	}
 	if len(export.Records) != 2 || export.Records[0].Action != store.Custom || export.Records[1].Action != store.Withdraw {
 		t.Fatalf("export records %+v", export.Records)
+	}
+	if export.Records[0].Source != store.SourceSettings || export.Records[1].Source != "" {
+		t.Errorf("export sources %q, %q; want settings and none", export.Records[0].Source, export.Records[1].Source)
+	}
+	if n := strings.Count(ex.Body.String(), `"source"`); n != 1 {
+		t.Errorf("export names a source %d times, want once (the record without one leaves it out): %s", n, ex.Body)
 	}
 	if r := export.Records[0]; r.UserAgent != "firefox" || r.WidgetVersion != e.srv.WidgetVersion() || r.Site != "shop" {
 		t.Errorf("record %+v: want user agent family firefox, widget version, site", r)
@@ -190,6 +210,10 @@ func TestEventIDReuse(t *testing.T) {
 		// names the old id again and is still the same decision.
 		{"retry naming an unknown consent", map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}, map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}, http.StatusOK},
 		{"retry after the id was learnt", map[string]any{"consent_id": "AAAAAAAAAAAAAAAAAAAAAA"}, map[string]any{"consent_id": "first"}, http.StatusOK},
+		// The source says what triggered the choice, not what it is.
+		{"retry from another source", map[string]any{"source": "banner"}, map[string]any{"source": "script"}, http.StatusOK},
+		{"retry naming a source", nil, map[string]any{"source": "settings"}, http.StatusOK},
+		{"retry naming none", map[string]any{"source": "placeholder"}, nil, http.StatusOK},
 		{"other action and categories", nil, map[string]any{"action": "reject_all", "categories": all(false)}, http.StatusConflict},
 		{"other action only", map[string]any{"action": "accept_all", "categories": all(true)}, map[string]any{"action": "custom", "categories": all(true)}, http.StatusConflict},
 		{"one category other", nil, map[string]any{"categories": map[string]any{"necessary": true, "analytics": true, "marketing": true}}, http.StatusConflict},
@@ -439,4 +463,82 @@ func impressionsCounted(t *testing.T, e *env, site string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestSourceShown records a decision from each source, and one naming
+// none, on both stores, and finds each source, or none, wherever a record
+// is shown: the current state, the visitor's export and the proof log as
+// NDJSON and CSV.
+func TestSourceShown(t *testing.T) {
+	const consents = "/v1/sites/shop/consents"
+	sources := []string{"banner", "settings", "placeholder", "script", ""}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			id := ""
+			for i, src := range sources {
+				change := map[string]any{"event_id": "evt-source-" + strconv.Itoa(1000000000+i)}
+				if src != "" {
+					change["source"] = src
+				}
+				if id != "" {
+					change["consent_id"] = id
+				}
+				rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, change)})
+				wantStatus(t, rec, http.StatusCreated)
+				id = decode[answer](t, rec).ConsentID
+
+				cur := e.do(t, request{method: "GET", path: consents + "/" + id})
+				wantStatus(t, cur, http.StatusOK)
+				if got := decode[answer](t, cur).Source; string(got) != src {
+					t.Errorf("current state: source %q, want %q", got, src)
+				}
+				if src == "" && strings.Contains(cur.Body.String(), `"source"`) {
+					t.Errorf("current state names a source it does not have: %s", cur.Body)
+				}
+			}
+
+			var export struct{ Records []store.Record }
+			if err := json.Unmarshal(e.do(t, request{method: "GET", path: consents + "/" + id + "/export"}).Body.Bytes(), &export); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range export.Records {
+				got = append(got, string(r.Source))
+			}
+			if g, w := strings.Join(got, ","), strings.Join(sources, ","); g != w {
+				t.Errorf("export sources %s, want %s", g, w)
+			}
+
+			today := time.Now().UTC().Format("2006-01-02")
+			proofs := "/v1/admin/sites/shop/proofs?from=" + today + "&to=" + today
+			nd := e.do(t, request{method: "GET", path: proofs, header: admin})
+			wantStatus(t, nd, http.StatusOK)
+			got = got[:0]
+			for _, line := range strings.Split(strings.TrimSpace(nd.Body.String()), "\n") {
+				var r store.Record
+				if err := json.Unmarshal([]byte(line), &r); err != nil {
+					t.Fatalf("ndjson line %q: %v", line, err)
+				}
+				got = append(got, string(r.Source))
+			}
+			if g, w := strings.Join(got, ","), strings.Join(sources, ","); g != w {
+				t.Errorf("ndjson sources %s, want %s", g, w)
+			}
+
+			cs := e.do(t, request{method: "GET", path: proofs + "&format=csv", header: admin})
+			wantStatus(t, cs, http.StatusOK)
+			rows, err := csv.NewReader(cs.Body).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = got[:0]
+			for _, row := range rows {
+				got = append(got, row[len(row)-1])
+			}
+			if g, w := strings.Join(got, ","), "source,"+strings.Join(sources, ","); g != w {
+				t.Errorf("csv last column %s, want %s", g, w)
+			}
+		})
+	}
 }

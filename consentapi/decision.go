@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/crumbhq/crumb/consentapi/store"
@@ -27,9 +29,16 @@ type decisionRequest struct {
 	Banner        string           `json:"banner"`
 	Language      string           `json:"language"`
 	WidgetVersion string           `json:"widget_version"`
+	// Source is what triggered the decision (store.Sources); optional,
+	// "" when the body has none.
+	Source store.Source `json:"source"`
 	// noRevision: the body has no revision, or null (readDecision sets
 	// it, for the error message).
 	noRevision bool
+	// sourceRaw is the JSON of a source that decoded to "" (null, an
+	// empty string): given, so refused rather than read as "not stated"
+	// (readDecision sets it, for the error message).
+	sourceRaw string
 }
 
 // impressionRequest is the body of POST /v1/sites/{site}/impressions.
@@ -49,6 +58,11 @@ func readDecision(c echo.Context, d *decisionRequest, si *site) error {
 		*d = decisionRequest{}
 		if err := decodeJSON(buf, d); err != nil {
 			return err
+		}
+		// The fast reader takes a source only as a non-empty string, so
+		// only here can a body have one that decoded to "".
+		if d.Source == "" {
+			d.sourceRaw = rawValue(buf, "source")
 		}
 	}
 	if d.Revision == 0 {
@@ -114,6 +128,9 @@ func decodeJSON(data []byte, v any) error {
 			field := te.Field
 			if field == "" {
 				return badField("", "the body must be a JSON object")
+			}
+			if te.Type == sourceType {
+				return badSource("of JSON type " + te.Value) // "number", "bool", "object", "array"
 			}
 			return badField(field, "wrong type: want %s", jsonType(te.Type.String()))
 		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
@@ -214,6 +231,21 @@ func duplicateKey(data []byte) string {
 	}
 }
 
+// rawValue returns the JSON of key's value in the object data (key
+// compared as encoding/json does), null included, or "" if it has none.
+func rawValue(data []byte, key string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return string(v)
+		}
+	}
+	return ""
+}
+
 // hasValue reports whether the JSON object data has key (compared as
 // encoding/json does) with a value other than null.
 func hasValue(data []byte, key string) bool {
@@ -277,6 +309,12 @@ func (si *site) validate(d *decisionRequest, current int) (map[string]bool, erro
 	if !validVersion(d.WidgetVersion) {
 		return nil, badField("widget_version", "want the widget bundle hash: 1 to 64 characters of A-Z, a-z, 0-9, '.', _ and -")
 	}
+	switch {
+	case d.sourceRaw != "":
+		return nil, badSource(d.sourceRaw)
+	case d.Source != "" && !d.Source.Valid():
+		return nil, badSource(strconv.Quote(string(d.Source)))
+	}
 	cats, err := si.categoriesOf(d)
 	if err != nil {
 		return nil, err
@@ -325,6 +363,24 @@ func (si *site) categoriesOf(d *decisionRequest) (map[string]bool, error) {
 		return nil, badField("categories", "withdraw refuses at least one category")
 	}
 	return cats, nil
+}
+
+// sourceType is the Go type of decisionRequest.Source, for decodeJSON.
+var sourceType = reflect.TypeFor[store.Source]()
+
+// sourceWant lists the sources a decision may name.
+var sourceWant = func() string {
+	q := make([]string, len(store.Sources))
+	for i, s := range store.Sources {
+		q[i] = strconv.Quote(string(s))
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}()
+
+// badSource is the 400 for a source other than store.Sources; got
+// describes what was sent (a JSON value or type).
+func badSource(got string) error {
+	return badField("source", "source %s: want %s, or no source when it is not known", got, sourceWant)
 }
 
 // refusesAny reports whether some category is refused.

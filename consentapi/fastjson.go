@@ -11,9 +11,10 @@ import (
 // The decision endpoint is the service's hot path. These functions read
 // and write its JSON without reflection. The reader accepts only the plain
 // form the widget sends (ASCII strings without escapes, each key once,
-// integer revision, true/false categories); anything else goes to
-// encoding/json, which then names the problem. FuzzFastDecode checks that
-// both agree on everything the fast reader accepts.
+// integer revision, true/false categories, a non-empty source); anything
+// else goes to encoding/json, which then names the problem.
+// FuzzFastDecode checks that both agree on everything the fast reader
+// accepts.
 
 // fastDecodeDecision decodes data into d if it is in the plain form;
 // ok=false means "use encoding/json". Strings that name one of si's values
@@ -29,17 +30,17 @@ func fastDecodeDecision(data []byte, d *decisionRequest, si *site) bool {
 	if !p.byte('{') {
 		return false
 	}
-	var seen uint8
+	var seen uint16
 	if p.peekByte('}') {
 		return false
 	}
 	for {
-		key, ok := p.str()
+		key, ok := p.rawStr()
 		if !ok || !p.byte(':') {
 			return false
 		}
-		var bit uint8
-		switch key {
+		var bit uint16
+		switch string(key) { // compared in place: no copy of the key
 		case "event_id":
 			bit = 1
 			d.EventID, ok = p.str()
@@ -66,6 +67,14 @@ func fastDecodeDecision(data []byte, d *decisionRequest, si *site) bool {
 		case "widget_version":
 			bit = 128
 			d.WidgetVersion, ok = p.str()
+		case "source":
+			// "" is left to encoding/json, after which readDecision tells
+			// an empty source (refused) from none (not stated).
+			bit = 256
+			var src string
+			src, ok = p.strOf(sourceNames)
+			ok = ok && src != ""
+			d.Source = store.Source(src)
 		default:
 			return false
 		}
@@ -159,6 +168,15 @@ var actionNames = func() []string {
 	return names
 }()
 
+// sourceNames are the sources as strings, for strOf.
+var sourceNames = func() []string {
+	names := make([]string, len(store.Sources))
+	for i, s := range store.Sources {
+		names[i] = string(s)
+	}
+	return names
+}()
+
 // int reads a non-negative integer of at most 9 digits.
 func (p *jsonReader) int() (int, bool) {
 	p.space()
@@ -222,7 +240,8 @@ func (p *jsonReader) categories(known []string) (map[string]*bool, bool) {
 
 // writeConsent answers with the consent JSON: consent_id, event_id,
 // recorded_at, expires_at (RFC 3339, UTC), categories, action, revision,
-// and with full (reading a consent) language and banner.
+// and with full (reading a consent) language, banner and, when the record
+// has one, source.
 func writeConsent(c echo.Context, status int, r store.Record, full bool) error {
 	b := make([]byte, 0, 512)
 	b = append(b, `{"consent_id":`...)
@@ -244,6 +263,10 @@ func writeConsent(c echo.Context, status int, r store.Record, full bool) error {
 		b = store.AppendJSONString(b, r.Language)
 		b = append(b, `,"banner":`...)
 		b = store.AppendJSONString(b, r.Banner)
+		if r.Source != "" {
+			b = append(b, `,"source":`...)
+			b = store.AppendJSONString(b, string(r.Source))
+		}
 	}
 	b = append(b, "}\n"...)
 	w := c.Response()

@@ -176,6 +176,7 @@ type answer struct {
 	Revision   int             `json:"revision"`
 	Language   string          `json:"language"`
 	Banner     string          `json:"banner"`
+	Source     store.Source    `json:"source"`
 }
 
 func decode[T any](tb testing.TB, rec *httptest.ResponseRecorder) T {
