@@ -37,8 +37,9 @@ Flags:
   -cookie-db FILE  more knowledge, in crumb's format or the Open Cookie
                    Database CSV; may be repeated (env CRUMB_COOKIE_DB,
                    comma-separated, used when no -cookie-db is given)
-  -site DOMAIN     the site's registrable domain, so that items are judged
-                   first or third party by their domain (env CRUMB_SITE)
+  -site DOMAIN     the site's registrable domain (e.g. example.org, not a
+                   URL), so that items are judged first or third party by
+                   their domain (env CRUMB_SITE)
 `
 
 // stringList is a repeatable string flag.
@@ -63,6 +64,10 @@ func runClassify(ctx context.Context, args []string, e env) error {
 	if fs.NArg() > 0 {
 		return usagef("classify: unexpected argument %q (names are read from standard input)", fs.Arg(0))
 	}
+	siteDomain, err := checkSiteDomain(*site)
+	if err != nil {
+		return usagef("classify: -site (or CRUMB_SITE) %q: %v", *site, err)
+	}
 	if len(dbs) == 0 && e.getenv("CRUMB_COOKIE_DB") != "" {
 		for _, f := range strings.Split(e.getenv("CRUMB_COOKIE_DB"), ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -75,11 +80,37 @@ func runClassify(ctx context.Context, args []string, e env) error {
 		return usagef("classify: %v", err)
 	}
 	out := bufio.NewWriter(e.stdout)
-	err = classifyStream(ctx, c, e.stdin, out, strings.ToLower(strings.TrimPrefix(*site, ".")))
+	err = classifyStream(ctx, c, e.stdin, out, siteDomain)
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("classify: write: %w", ferr)
 	}
 	return err
+}
+
+// checkSiteDomain returns the -site domain lower-cased without a leading
+// dot ("" when none is given), or why it is not a domain name: a URL, a
+// space, a path or a port would silently make every item third party.
+func checkSiteDomain(s string) (string, error) {
+	d := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "."))
+	switch {
+	case s == "":
+		return "", nil
+	case strings.Contains(d, "://"):
+		return "", errors.New("want a domain name such as example.org, not a URL")
+	case d == "" || len(d) > 253:
+		return "", errors.New("want a domain name such as example.org")
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(d, "."), ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return "", errors.New("want a domain name such as example.org")
+		}
+		for _, r := range label {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return "", fmt.Errorf("%q is not allowed in a domain name; want e.g. example.org", r)
+			}
+		}
+	}
+	return strings.TrimSuffix(d, "."), nil
 }
 
 // verdict is one output line: the query and its classification.

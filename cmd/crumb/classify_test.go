@@ -200,3 +200,42 @@ func TestClassifyCommandBadFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestClassifyCommandSite: -site (or CRUMB_SITE) must be a domain name; a
+// URL or a name with a space would judge every item third party, so it is
+// refused with exit code 2 before anything is read.
+func TestClassifyCommandSite(t *testing.T) {
+	for _, tc := range []struct {
+		name, site, env string
+		want            string // "" for success
+	}{
+		{"domain", "example.org", "", ""},
+		{"leading dot, upper case", ".Example.ORG", "", ""},
+		{"international", "räksmörgås.se", "", ""},
+		{"URL with a space", "http://bad site", "", `-site (or CRUMB_SITE) "http://bad site": want a domain name such as example.org, not a URL`},
+		{"URL", "https://example.org/", "", "not a URL"},
+		{"space", "bad site.se", "", `' ' is not allowed in a domain name`},
+		{"path", "example.org/shop", "", `'/' is not allowed`},
+		{"port", "example.org:8443", "", `':' is not allowed`},
+		{"empty label", "example..org", "", "want a domain name"},
+		{"only a dot", ".", "", "want a domain name"},
+		{"from the environment", "", "http://bad site", `-site (or CRUMB_SITE) "http://bad site"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var args []string
+			if tc.site != "" {
+				args = []string{"-site", tc.site}
+			}
+			out, stderr, code := runClassifyCmd(t, map[string]string{"CRUMB_SITE": tc.env}, "_ga\t.example.org\n", args...)
+			if tc.want == "" {
+				if code != 0 || len(decodeVerdicts(t, out)) != 1 {
+					t.Fatalf("exit %d, stdout %q, stderr %q; want one verdict", code, out, stderr)
+				}
+				return
+			}
+			if code != 2 || out != "" || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2, nothing printed and %q", code, out, stderr, tc.want)
+			}
+		})
+	}
+}

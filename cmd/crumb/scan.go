@@ -56,7 +56,8 @@ Flags:
                      0 for none)
   -concurrency N     tabs at once, at most 16 (default 2)
   -recycle-after N   restart the browser after N pages (default 40)
-  -max-heap-mb N     JavaScript heap of a page, in MB (default 512)
+  -max-heap-mb N     JavaScript heap of a page, in MB (default 512, at
+                     least 64)
   -chromium PATH     the browser (env CRUMB_CHROMIUM; default chromium,
                      chromium-browser, google-chrome or headless-shell on PATH)
   -chromium-flag F   extra Chromium flag, e.g. --host-resolver-rules=...;
@@ -73,7 +74,9 @@ Flags:
   -o FILE            write the report to FILE (its directory must exist;
                      FILE is replaced only once the report is complete)
   -report FILE       render a report saved with -format json instead of
-                     scanning (to change its format or write a declaration)
+                     scanning (to change its format or write a declaration);
+                     the flags that shape a crawl (-consent, -max-pages, ...)
+                     do not go with it
   -q                 no progress on standard error
   -v                 debug log on standard error
 `
@@ -134,6 +137,19 @@ func runScan(ctx context.Context, args []string, e env) error {
 		fs.Usage()
 		return usagef("scan: no URL given")
 	}
+	if *saved != "" {
+		// -report renders a saved scan: a flag that shapes a crawl would be
+		// silently ignored.
+		var crawlOnly []string
+		fs.Visit(func(f *flag.Flag) {
+			if slices.Contains(crawlFlags, f.Name) {
+				crawlOnly = append(crawlOnly, "-"+f.Name)
+			}
+		})
+		if len(crawlOnly) > 0 {
+			return usagef("scan: %s and -report do not go together: -report renders a saved scan as it was made (its consent modes included); scan again to change them", strings.Join(crawlOnly, ", "))
+		}
+	}
 	if !slices.Contains(scanFormats, *format) {
 		return usagef("scan: -format %q: want one of %s", *format, strings.Join(scanFormats, ", "))
 	}
@@ -161,11 +177,14 @@ func runScan(ctx context.Context, args []string, e env) error {
 		v             int
 	}{
 		{"max-pages", "", o.MaxPages}, {"max-depth", "; -max-pages 1 scans the start page only", o.MaxDepth},
-		{"concurrency", "", o.Concurrency}, {"recycle-after", "", o.RecycleAfter}, {"max-heap-mb", "", o.MaxHeapMB},
+		{"concurrency", "", o.Concurrency}, {"recycle-after", "", o.RecycleAfter},
 	} {
 		if f.v < 1 {
 			return usagef("scan: -%s %d: want at least 1%s", f.name, f.v, f.instead)
 		}
+	}
+	if o.MaxHeapMB < minHeapMB {
+		return usagef("scan: -max-heap-mb %d: want at least %d; below that Chromium's renderers run out of memory on ordinary pages", o.MaxHeapMB, minHeapMB)
 	}
 	if o.Concurrency > maxConcurrency {
 		return usagef("scan: -concurrency %d: want at most %d", o.Concurrency, maxConcurrency)
@@ -366,7 +385,17 @@ func checkOutput(out string) error {
 const (
 	maxConcurrency = 16
 	minPageTimeout = 2 * time.Second
+	// minHeapMB is the smallest -max-heap-mb: V8 needs a few MB to start a
+	// renderer at all, and ordinary pages (a tag manager, a consent banner,
+	// a framework) use tens, so a smaller cap makes every page crash
+	// rather than catching a runaway one.
+	minHeapMB = 64
 )
+
+// crawlFlags are the flags that only shape a crawl, which -report does not
+// make.
+var crawlFlags = []string{"consent", "max-pages", "max-depth", "timeout", "page-timeout", "dwell", "concurrency",
+	"recycle-after", "max-heap-mb", "chromium", "chromium-flag", "proxy", "insecure"}
 
 // proxySchemes are the proxy schemes Chromium's --proxy-server takes.
 var proxySchemes = []string{"http", "https", "socks4", "socks5"}
