@@ -3,6 +3,8 @@ package widget
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -18,6 +20,20 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 	if err := cfg.Theme.Validate(); err != nil {
 		return nil, fmt.Errorf("widget config: %w", err)
 	}
+	// The placeholders that depend on the site alone are filled in here:
+	// {corner} of withdraw (after icon_position) and {name} of controller.
+	texts := make(map[string]map[string]string, len(cfg.Texts))
+	for lang, m := range cfg.Texts {
+		corner := m["corner_left"]
+		if cfg.IconPosition == "bottom-right" {
+			corner = m["corner_right"]
+		}
+		m = maps.Clone(m)
+		m["withdraw"] = strings.ReplaceAll(m["withdraw"], "{corner}", corner)
+		m["controller"] = strings.ReplaceAll(m["controller"], "{name}", cfg.Name)
+		texts[lang] = m
+	}
+	cfg.Texts = texts
 	raw, err := json.Marshal(served{Config: cfg, CSS: cfg.Theme.Resolved().css()})
 	if err != nil {
 		return nil, fmt.Errorf("encode widget config: %w", err)

@@ -134,3 +134,77 @@ func TestEmbedPlaceholderLoadsOnConsent(t *testing.T) {
 		t.Errorf("fetched %v, want the marketing pixel only", hit)
 	}
 }
+
+// TestGPCAfterEarlierConsent checks R42 for a visitor who granted a GPC
+// category before their browser sent the signal: on the next page GPC
+// withdraws it as a withdrawal does (its cookies and storage deleted, one
+// Consent Mode update with it denied, nothing of it run), recorded as gpc
+// under the same consent id, and Settings shows it off with the notice. A
+// visitor who turns it on in Settings while GPC is on has chosen it: later
+// pages keep it, and no notice says GPC turned it off.
+func TestGPCAfterEarlierConsent(t *testing.T) {
+	cfg := testConfig()
+	cfg.Categories[2].Cookies = append(cfg.Categories[2].Cookies, widget.Cookie{Name: "mkt_ls", Kind: "localStorage", Party: "first", Provider: "Fixture AB"})
+	site := newTestSite(t, mustBuild(t), cfg)
+	ctx := browsertest.Tab(t)
+	open(t, ctx, site.url("/index.html"))
+	click(t, ctx, in(".bs .a"))
+	checkRecord(t, site.waitRecorded(1)[0], "accept_all", true, true)
+	waitJS(t, ctx, `window.ran?.length >= 4`)
+	eval[bool](t, ctx, `localStorage.setItem('mkt_ls', 'x'), true`)
+	id := eval[string](t, ctx, `crumb.get().id`)
+
+	// The browser starts sending GPC.
+	beforeLoad(t, ctx, `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})`)
+	open(t, ctx, site.url("/index.html"))
+	rec := site.waitRecorded(2)[1]
+	checkRecord(t, rec, "gpc", true, false)
+	if rec.ConsentID != id || id == "" {
+		t.Errorf("GPC withdrawal recorded under %q, want the visitor's %q", rec.ConsentID, id)
+	}
+	waitJS(t, ctx, `window.ran?.length >= 3 && `+in(".i"))
+	time.Sleep(300 * time.Millisecond)
+	if ran := eval[[]string](t, ctx, `window.ran`); slices.Contains(ran, "marketing") {
+		t.Errorf("marketing ran under GPC: %v", ran)
+	}
+	checkConsentMode(t, ctx, cmDefault, cmUpdate(true, false))
+	if c := cookies(t, ctx, site); c["_fbp"] != nil || c["_ga"] == nil {
+		t.Errorf("cookies under GPC: %v, want _fbp deleted and _ga kept", names(c))
+	}
+	if eval[bool](t, ctx, `localStorage.getItem('mkt_ls') !== null`) {
+		t.Error("marketing's localStorage item survived the GPC withdrawal")
+	}
+	click(t, ctx, in(".i"))
+	waitJS(t, ctx, in("dialog[open]"))
+	if got := eval[[]string](t, ctx, toggles); !slices.Equal(got, []string{"on/locked", "on", "off"}) {
+		t.Errorf("Settings under GPC: toggles %v, want marketing off", got)
+	}
+	if got := eval[string](t, ctx, in("dialog .n")+`?.textContent || ''`); !contains(got, "Global Privacy Control") || !contains(got, "Marketing") {
+		t.Errorf("GPC notice in Settings = %q", got)
+	}
+
+	// The visitor turns marketing on again, explicitly: it stays.
+	click(t, ctx, `[...`+in("dialog")+`.querySelectorAll('input')][2]`)
+	click(t, ctx, in(".ft .s"))
+	checkRecord(t, site.waitRecorded(3)[2], "custom", true, true)
+	// The API's own cookie (same origin) knows nothing of GPC; the banner
+	// marks it again once the answer is in. A page left before that loses
+	// the mark, and the next one withdraws again, recorded as gpc.
+	waitJS(t, ctx, `/crumb_consent=[^;]*\.g(;|$)/.test(document.cookie)`)
+	for range 2 {
+		open(t, ctx, site.url("/index.html"))
+		waitJS(t, ctx, `window.ran?.includes('marketing')`)
+		checkConsentMode(t, ctx, cmDefault, cmUpdate(true, true))
+	}
+	if n := len(site.recorded()); n != 3 {
+		t.Errorf("%d records, want 3: GPC does not undo an explicit choice made under it", n)
+	}
+	click(t, ctx, in(".i"))
+	waitJS(t, ctx, in("dialog[open]"))
+	if got := eval[[]string](t, ctx, toggles); !slices.Equal(got, []string{"on/locked", "on", "on"}) {
+		t.Errorf("Settings after the explicit choice: toggles %v, want all on", got)
+	}
+	if eval[bool](t, ctx, `!!`+in("dialog .n")) {
+		t.Errorf("Settings says %q while marketing is on", eval[string](t, ctx, in("dialog .n")+`.textContent`))
+	}
+}

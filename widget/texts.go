@@ -22,8 +22,8 @@ func TextKeys(key string) bool {
 
 // defaultTexts are the built-in texts: plain, neutral wording that neither
 // favours nor discourages any choice (R13). Placeholders in braces are
-// filled in by the banner: {corner} (corner_left or corner_right, after the
-// site's icon_position), {name} (the controller), {n} (a number of cookies),
+// filled in by Bundle.Script, {corner} (corner_left or corner_right, after
+// the site's icon_position) and {name} (the controller), and by the banner, {n} (a number of cookies),
 // {categories} and {category} (category names), {host} (an embed's host).
 var defaultTexts = map[string]map[string]string{
 	"sv": {

@@ -30,24 +30,28 @@ export function recorded(res) {
   if (!res.consent_id || !stored) return
   stored.id = res.consent_id
   // Leave a cookie the server has set (same origin) alone: Safari keeps
-  // server-set cookies for their full Max-Age, script-set ones 7 days.
-  if (readCookie()?.id != stored.id) writeCookie(stored)
+  // server-set cookies for their full Max-Age, script-set ones 7 days. But
+  // the server knows nothing of GPC: a choice made under it keeps its mark.
+  const c = readCookie()
+  if (c?.id != stored.id || c.g != stored.g) writeCookie(stored)
 }
 
 // decide records a decision: on maps optional category ids to true when
 // granted. Refusing a category that was granted is recorded as a withdrawal
 // (R21), also when other categories stay granted; the record's categories
-// show what was withdrawn and what was kept.
-function decide(on, action) {
+// show what was withdrawn and what was kept. The GPC signal's own
+// withdrawal (start) is recorded as gpc, what it is, and needs no reload:
+// nothing has been activated on the page yet.
+function decide(on, action, signal) {
   const before = state().categories
   const next = {}
   for (const id of optional) next[id] = !!on[id]
   const off = (was) => cats.filter((k) => was(k.id) && next[k.id] == false)
-  const withdrawn = off((id) => before[id])
+  const withdrawn = signal ? [] : off((id) => before[id])
   if (withdrawn.length) action = 'withdraw'
   // Also clear what an expired or older-revision choice had let in.
   const wiped = off((id) => before[id] || stored?.on[id])
-  choice = stored = { id: stored?.id || '', rev: cfg.revision, on: next, ts: now() }
+  choice = stored = { id: stored?.id || '', rev: cfg.revision, on: next, ts: now(), g: gpc.some((id) => next[id]) }
   writeCookie(choice)
   const s = state()
   record({
@@ -88,12 +92,16 @@ function changed(s, wiped, withdrawal) {
   if (reload) location.reload()
 }
 
-// acceptAll grants every category but those refused by GPC.
-export function acceptAll() {
+// sansGPC grants the optional categories that was(id) grants but those
+// refused by GPC.
+function sansGPC(was) {
   const on = {}
-  for (const id of optional) on[id] = !gpc.includes(id)
-  decide(on, gpc.length ? 'gpc' : 'accept_all')
+  for (const id of optional) on[id] = was(id) && !gpc.includes(id)
+  return on
 }
+
+// acceptAll grants every category but those refused by GPC.
+export const acceptAll = () => decide(sansGPC(() => 1), gpc.length ? 'gpc' : 'accept_all')
 export const rejectAll = () => decide({}, 'reject_all')
 export const save = (on) => decide(on, 'custom')
 
@@ -135,7 +143,12 @@ export function start(c, src) {
     rejectAll,
     version: __CRUMB_VERSION__,
   }
-  if (choice) consentUpdate(state().categories)
+  // Global Privacy Control withdraws what an earlier choice granted of the
+  // site's GPC categories, as a withdrawal does, before anything runs
+  // (R42); a choice that granted one while GPC was on is the visitor's
+  // explicit choice and stays.
+  if (choice && !choice.g && gpc.some((id) => choice.on[id])) decide(sansGPC((id) => choice.on[id]), 'gpc', 1)
+  else if (choice) consentUpdate(state().categories)
   startGate()
   ready(() => (choice ? showIcon() : showBanner()))
   flush()

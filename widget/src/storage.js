@@ -10,13 +10,15 @@ export const PENDING = 'crumb_pending'
 export const now = () => (Date.now() / 1e3) | 0
 
 // readCookie parses "1.<id>.<revision>.<granted ids joined by + or ->.<unix
-// seconds>"; null when absent or malformed.
+// seconds>[.g]"; null when absent or malformed. The ".g" marks a choice
+// that granted a GPC category while the browser sent GPC: an explicit
+// choice that the signal does not undo on later pages.
 export function readCookie() {
-  const m = document.cookie.match(/(?:^|; )crumb_consent=1\.([\w-]*)\.(\d+)\.([\w+-]+)\.(\d+)(;|$)/)
+  const m = document.cookie.match(/(?:^|; )crumb_consent=1\.([\w-]*)\.(\d+)\.([\w+-]+)\.(\d+)(\.g)?(;|$)/)
   if (!m) return null
   const on = {}
   for (const id of m[3].split('+')) on[id] = true
-  return { id: m[1], rev: +m[2], on, ts: +m[4] }
+  return { id: m[1], rev: +m[2], on, ts: +m[4], g: !!m[5] }
 }
 
 
@@ -30,7 +32,7 @@ const attrs = () =>
 
 // writeCookie stores choice c until its validity ends.
 export function writeCookie(c) {
-  document.cookie = `${NAME}=1.${c.id}.${c.rev}.${Object.keys(c.on).filter((k) => c.on[k]).join('+') || '-'}.${c.ts}; Max-Age=${c.ts + cfg.validity - now()}` + attrs()
+  document.cookie = `${NAME}=1.${c.id}.${c.rev}.${Object.keys(c.on).filter((k) => c.on[k]).join('+') || '-'}.${c.ts}${c.g ? '.g' : ''}; Max-Age=${c.ts + cfg.validity - now()}` + attrs()
 }
 
 export const clearCookie = () => expire(NAME)

@@ -5,7 +5,7 @@
 // stylesheets are missing, a <style> element is used instead.
 import css from './style.css'
 import { cfg, cats, gpc, t, local, catName } from './config.js'
-import { state, acceptAll, rejectAll, save, allow, erase } from './consent.js'
+import { state, granted, acceptAll, rejectAll, save, allow, erase } from './consent.js'
 import { impression, exportURL } from './api.js'
 import { ready } from './gate.js'
 import { h, safeURL, trapFocus } from './dom.js'
@@ -15,8 +15,9 @@ let sheet, root, banner, dialog, icon
 
 const names = (ids) => ids.map(catName).join(', ')
 const button = (key, onclick, cls, vars) => h('button', { class: cls, onclick }, t(key, vars))
-const gpcNote = () => gpc.length && h('p', { class: 'n' }, t('gpc_notice', { categories: names(gpc) }))
-const right = () => cfg.icon_position == 'bottom-right'
+// gpcNote names the GPC categories that are off: never one the visitor has
+// since granted.
+const gpcNote = (off = gpc.filter((id) => !granted(id))) => off.length && h('p', { class: 'n' }, t('gpc_notice', { categories: names(off) }))
 
 function style(r) {
   if (!sheet) {
@@ -61,9 +62,9 @@ export function showBanner() {
       gpcNote(),
       // How to withdraw comes before the list, so that small screens show
       // it without scrolling the text (R10).
-      h('p', {}, t('withdraw', { corner: t(right() ? 'corner_right' : 'corner_left') })),
+      h('p', {}, t('withdraw')),
       h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
-      h('p', { class: 'm' }, t('controller', { name: cfg.name }), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
+      h('p', { class: 'm' }, t('controller'), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
     ),
     h('div', { class: 'bs' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), settings),
   )
@@ -80,7 +81,7 @@ export function showIcon() {
     svg.setAttribute('viewBox', '0 0 24 24')
     path.setAttribute('d', COOKIE)
     svg.append(path)
-    icon = h('button', { class: right() ? 'i r' : 'i', 'aria-label': t('icon_label'), onclick: () => openSettings(icon) }, svg)
+    icon = h('button', { class: cfg.icon_position == 'bottom-right' ? 'i r' : 'i', 'aria-label': t('icon_label'), onclick: () => openSettings(icon) }, svg)
     root.append(icon)
   }
   icon.hidden = false
