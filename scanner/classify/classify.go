@@ -18,6 +18,11 @@
 // only propose a category (necessary, analytics or marketing): a guess is
 // never shown as fact, the item stays Unclassified with the proposal
 // (Classification.Proposed and the reason) for the site owner to confirm.
+//
+// A vendor's generic names (Shopify's cart and _s) are the vendor's only
+// with evidence: the item's domain or setter is the vendor's, or, for
+// entries that allow it, the scan of the whole site shows it runs on the
+// vendor (Site, which ClassifyReport derives from the report).
 package classify
 
 import (
@@ -74,6 +79,9 @@ type Query struct {
 	// a scan (scanner.Item.ReleasedBy); it classifies an item no knowledge
 	// covers.
 	ReleasedBy scanner.Category
+	// Site is what the scan shows about the whole site (SiteOf), such as
+	// that it runs on Shopify; the zero value is no evidence.
+	Site Site
 }
 
 // Classifier classifies items. It is read-only after New and safe for

@@ -20,7 +20,15 @@ type Entry struct {
 	Kind scanner.Kind
 	// Domains restricts the entry to items whose cookie domain or setter is
 	// one of these registrable domains or below them; empty matches anywhere.
-	Domains  []string
+	Domains []string
+	// SiteEvidence lets a domain-restricted entry apply to any item of a
+	// site that shows it runs on the vendor (see Site): its scan saw a host
+	// on or below one of these domains, or an item that an entry of the
+	// same provider valid on any domain names (Shopify's _shopify_y). Used
+	// for a vendor's generic names that its platform sets from the site's
+	// own host (a Shopify store's cart and _s on www.butik.se).
+	SiteEvidence []string
+
 	Provider string
 	Category scanner.Category
 	Lifetime Lifetime

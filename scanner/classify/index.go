@@ -65,9 +65,11 @@ func literalLen(name string) int {
 type target struct {
 	kind    scanner.Kind
 	domains []string // the item's cookie domain and its setter's host, lower case, no leading dot
+	site    Site     // evidence about the whole site, for entries that take it
 }
 
-// applies reports whether e fits t, and whether it matched by domain.
+// applies reports whether e fits t, and whether it matched by domain (the
+// item's own, or site evidence).
 func (t target) applies(e *Entry) (ok, byDomain bool) {
 	if !matchesKind(e.Kind, t.kind) {
 		return false, false
@@ -75,14 +77,36 @@ func (t target) applies(e *Entry) (ok, byDomain bool) {
 	if len(e.Domains) == 0 {
 		return true, false
 	}
+	if t.ownDomain(e) != "" || t.site.runsOn(e) != "" {
+		return true, true
+	}
+	return false, false
+}
+
+// ownDomain returns the domain of e that the item's cookie domain or
+// setter lies on or below, or "".
+func (t target) ownDomain(e *Entry) string {
 	for _, d := range t.domains {
 		for _, want := range e.Domains {
 			if underDomain(d, want) {
-				return true, true
+				return want
 			}
 		}
 	}
-	return false, false
+	return ""
+}
+
+// why says what tied a domain-restricted entry to the item: its own domain
+// or setter, or evidence that the site runs on the vendor; "" for an entry
+// valid on any domain.
+func (t target) why(e *Entry) string {
+	if len(e.Domains) == 0 {
+		return ""
+	}
+	if t.ownDomain(e) != "" {
+		return "its domain matches " + strings.Join(e.Domains, ", ")
+	}
+	return t.site.runsOn(e)
 }
 
 // pick returns the best entry of candidates for t: a domain-restricted

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,7 @@ import (
 //	source: https://support.google.com/analytics/answer/11397207
 //	licence: crumb, written from the vendor's documentation
 //	domain: google.com youtube.com      (optional; "domain: -" clears it)
+//	site-evidence: shopify.com shop.app (optional, after domain; see below)
 //	_ga | cookie | analytics | 2y | <purpose in Swedish> | <purpose in English>
 //	PHPSESSID | cookie | necessary | session | <sv> | <en> | B-input
 //
@@ -24,6 +26,12 @@ import (
 // sessionStorage or any), category, typical lifetime, Swedish purpose,
 // English purpose and, for necessary entries only, the WP194 exemption code
 // (see justifications).
+//
+// site-evidence lets the domain-restricted entries below it also apply on
+// a site whose scan shows it runs on the vendor: it saw a host on or below
+// one of the listed domains, or an item that an entry of the same provider
+// valid on any domain names (Entry.SiteEvidence). It holds until the next
+// domain or provider directive, or "site-evidence: -".
 
 // parseKB reads entries in crumb's format from r; file names the input in
 // errors and in each entry's Origin.
@@ -47,7 +55,7 @@ func parseKB(file string, r io.Reader) ([]*Entry, error) {
 				return nil, fmt.Errorf("%s: %w", at, err)
 			}
 			if key == "provider" {
-				block.Domains = nil
+				block.Domains, block.SiteEvidence = nil, nil
 			}
 			continue
 		}
@@ -85,14 +93,14 @@ func (b *Entry) set(key, val string) error {
 	case "licence":
 		b.Licence = val
 	case "domain":
-		b.Domains = nil
-		if val != "-" {
-			for _, d := range strings.Fields(val) {
-				b.Domains = append(b.Domains, strings.ToLower(strings.TrimPrefix(d, ".")))
-			}
+		b.Domains, b.SiteEvidence = domainList(val), nil
+	case "site-evidence":
+		if len(b.Domains) == 0 && val != "-" {
+			return errors.New("site-evidence goes after a domain directive: entries without one apply on any site already")
 		}
+		b.SiteEvidence = domainList(val)
 	default:
-		return fmt.Errorf("unknown directive %q (want provider, source, licence or domain)", key)
+		return fmt.Errorf("unknown directive %q (want provider, source, licence, domain or site-evidence)", key)
 	}
 	return nil
 }
@@ -160,4 +168,17 @@ func (e *Entry) compile() error {
 	}
 	e.re, e.prefix = re, prefix
 	return nil
+}
+
+// domainList reads the space-separated domains of a domain or site-evidence
+// directive; "-" is none.
+func domainList(val string) []string {
+	if val == "-" {
+		return nil
+	}
+	var out []string
+	for _, d := range strings.Fields(val) {
+		out = append(out, strings.ToLower(strings.TrimPrefix(d, ".")))
+	}
+	return out
 }

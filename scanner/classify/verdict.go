@@ -25,7 +25,7 @@ func (c *Classifier) ClassifyEntry(q Query) (scanner.Classification, *Entry) {
 		return unclassified("the item has no name"), nil
 	}
 	q.Party = party(q)
-	t := target{kind: q.Kind}
+	t := target{kind: q.Kind, site: q.Site}
 	domain, setter := normHost(q.Domain), setterHost(q.SetBy)
 	for _, d := range []string{domain, setter} {
 		if d != "" {
@@ -33,17 +33,17 @@ func (c *Classifier) ClassifyEntry(q Query) (scanner.Classification, *Entry) {
 		}
 	}
 	if e, _ := c.overrides.exactMatch(q.Name, t); e != nil {
-		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override"), e
+		return fromEntry(e, q, t, scanner.SourceOverride, "the site owner's override"), e
 	}
 	if e := c.overrides.patternMatch(q.Name, t); e != nil {
-		return fromEntry(e, q, scanner.SourceOverride, "the site owner's override"), e
+		return fromEntry(e, q, t, scanner.SourceOverride, "the site owner's override"), e
 	}
 	// An entry that only proposes a category (an imported Functional or
 	// Security row) yields to every rule that decides one.
 	var proposal *Entry
 	var proposalV scanner.Classification
 	if e, folded := c.kb.exactMatch(q.Name, t); e != nil {
-		v := fromEntry(e, q, scanner.SourceExact, "exact name")
+		v := fromEntry(e, q, t, scanner.SourceExact, "exact name")
 		if folded {
 			v.Confidence = scanner.ConfidenceMedium
 			v.Reason += fmt.Sprintf(" (the knowledge base spells it %s)", e.Name)
@@ -54,7 +54,7 @@ func (c *Classifier) ClassifyEntry(q Query) (scanner.Classification, *Entry) {
 		proposal, proposalV = e, v
 	}
 	if e := c.kb.patternMatch(q.Name, t); e != nil {
-		v := fromEntry(e, q, scanner.SourcePattern, "name pattern")
+		v := fromEntry(e, q, t, scanner.SourcePattern, "name pattern")
 		if e.Proposed == "" {
 			return v, e
 		}
@@ -102,14 +102,18 @@ func released(q Query, domain, setter string) (scanner.Classification, bool) {
 }
 
 // ClassifyReport sets the Classification of every item in r, and the
-// Tracker of every third-party host that belongs to a known tracker.
+// Tracker of every third-party host that belongs to a known tracker. Each
+// item is classified with what the report shows about the whole site
+// (SiteOf): a Shopify store's cart is Shopify's even on the store's own
+// domain when the scan saw cdn.shopify.com or a _shopify_* cookie.
 func (c *Classifier) ClassifyReport(r *scanner.Report) {
+	site := c.SiteOf(r)
 	for i := range r.Items {
 		it := &r.Items[i]
 		v := c.Classify(Query{
 			Name: it.Name, Kind: it.Kind, Domain: it.Domain, SetBy: it.SetBy,
 			Party: it.Party, Session: it.Session || it.Kind == scanner.SessionStorage, SiteDomain: r.SiteDomain,
-			ReleasedBy: it.ReleasedBy,
+			ReleasedBy: it.ReleasedBy, Site: site,
 		})
 		it.Classification = &v
 	}
@@ -146,7 +150,7 @@ func (c *Classifier) byDomain(q Query, domain, setter string) (scanner.Classific
 	}, true
 }
 
-func fromEntry(e *Entry, q Query, src scanner.Source, how string) scanner.Classification {
+func fromEntry(e *Entry, q Query, t target, src scanner.Source, how string) scanner.Classification {
 	v := scanner.Classification{
 		Category:      e.Category,
 		Provider:      e.Provider,
@@ -168,8 +172,8 @@ func fromEntry(e *Entry, q Query, src scanner.Source, how string) scanner.Classi
 	default:
 		v.Reason = fmt.Sprintf("%s %s in %s: %s", how, e.Name, where, e.Provider)
 	}
-	if len(e.Domains) > 0 {
-		v.Reason += "; its domain matches " + strings.Join(e.Domains, ", ")
+	if why := t.why(e); why != "" {
+		v.Reason += "; " + why
 	}
 	if e.Proposed != "" {
 		v.Category, v.Proposed, v.Confidence, v.Justification = scanner.Unclassified, e.Proposed, scanner.ConfidenceNone, ""
