@@ -41,13 +41,13 @@ func readLabelled(tb testing.TB) []labelledRow {
 		cols := strings.Split(text, "\t")
 		if !header {
 			header = true
-			if got, want := strings.Join(cols, ","), "name,kind,domain,setter,category,vendor,source"; got != want {
+			if got, want := strings.Join(cols, ","), "name,kind,domain,setter,category,vendor,source,site"; got != want {
 				tb.Fatalf("%s: header %q, want %q", file, got, want)
 			}
 			continue
 		}
-		if len(cols) != 7 {
-			tb.Fatalf("%s:%d: %d columns, want 7", file, line, len(cols))
+		if len(cols) != 8 {
+			tb.Fatalf("%s:%d: %d columns, want 8", file, line, len(cols))
 		}
 		party := scanner.FirstParty
 		if cols[2] != "" {
@@ -58,6 +58,9 @@ func readLabelled(tb testing.TB) []labelledRow {
 			query: classify.Query{
 				Name: cols[0], Kind: scanner.Kind(cols[1]), Domain: cols[2], SetBy: cols[3],
 				Party: party, SiteDomain: "example.org",
+				// The hosts the visited site contacted: a Shopify store
+				// loads cdn.shopify.com.
+				Site: classify.Site{Hosts: strings.Fields(cols[7])},
 			},
 			want:   scanner.Category(cols[4]),
 			vendor: cols[5],
