@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -20,21 +21,54 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 	if err := cfg.Theme.Validate(); err != nil {
 		return nil, fmt.Errorf("widget config: %w", err)
 	}
-	// The placeholders that depend on the site alone are filled in here:
-	// {corner} of withdraw (after icon_position) and {name} of controller.
-	texts := make(map[string]map[string]string, len(cfg.Texts))
-	for lang, m := range cfg.Texts {
+	// Every language gets every text, the default language's where it has
+	// none of its own, and the placeholders that depend on the site alone
+	// are filled in here: {corner} of withdraw (after icon_position) and
+	// {name} of controller.
+	texts := make(map[string]map[string]string, len(cfg.Languages))
+	for _, lang := range cfg.Languages {
+		m := maps.Clone(cfg.Texts[cfg.Languages[0]])
+		if m == nil {
+			m = map[string]string{}
+		}
+		maps.Copy(m, cfg.Texts[lang])
 		corner := m["corner_left"]
 		if cfg.IconPosition == "bottom-right" {
 			corner = m["corner_right"]
 		}
-		m = maps.Clone(m)
 		m["withdraw"] = strings.ReplaceAll(m["withdraw"], "{corner}", corner)
 		m["controller"] = strings.ReplaceAll(m["controller"], "{name}", cfg.Name)
 		texts[lang] = m
 	}
 	cfg.Texts = texts
-	raw, err := json.Marshal(served{Config: cfg, CSS: cfg.Theme.Resolved().css()})
+	// Likewise every by-language map of the categories and cookie tables.
+	local := func(m map[string]string) map[string]string {
+		if m == nil {
+			return nil
+		}
+		out := maps.Clone(m)
+		for _, lang := range cfg.Languages {
+			if _, ok := out[lang]; !ok {
+				out[lang] = m[cfg.Languages[0]]
+			}
+		}
+		return out
+	}
+	cats := make([]Category, len(cfg.Categories))
+	for i, c := range cfg.Categories {
+		c.Name, c.Description = local(c.Name), local(c.Description)
+		c.Cookies = slices.Clone(c.Cookies)
+		for j := range c.Cookies {
+			c.Cookies[j].Purpose, c.Cookies[j].Expiry = local(c.Cookies[j].Purpose), local(c.Cookies[j].Expiry)
+		}
+		cats[i] = c
+	}
+	cfg.Categories = cats
+	css := cfg.Theme.Resolved().css()
+	if cfg.IconPosition == "bottom-right" {
+		css += ".i{left:auto;right:16px}"
+	}
+	raw, err := json.Marshal(served{Config: cfg, CSS: css})
 	if err != nil {
 		return nil, fmt.Errorf("encode widget config: %w", err)
 	}
@@ -45,8 +79,8 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 }
 
 // served is the config as inlined: the theme goes as the CSS rule that
-// hands its colours to the banner's stylesheet, not as an object the
-// banner would have to turn into that rule itself.
+// hands its colours to the banner's stylesheet (with the icon's corner),
+// not as an object the banner would have to turn into CSS itself.
 type served struct {
 	Config
 	Theme *struct{} `json:"theme,omitempty"` // hides Config.Theme

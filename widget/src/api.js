@@ -45,7 +45,7 @@ export async function flush() {
     for (let q; (q = load()).length; ) {
       const body = q[0]
       // A decision made before the API first answered learns the id now.
-      body.consent_id ||= knownId() || undefined
+      body.consent_id ||= knownId()
       const r = await post('/consents', body).catch(() => 0)
       if (!r || r.status == 429 || r.status >= 500) return
       if (r.ok) recorded(await r.json().catch(() => ({})))

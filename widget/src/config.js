@@ -9,8 +9,8 @@ export function configure(c) {
   cfg = c
   const have = c.languages
   lang =
-    [document.documentElement.lang, ...(navigator.languages || [])]
-      .flatMap((l) => [(l = (l || '').toLowerCase()), l.split('-')[0]])
+    [document.documentElement.lang, ...navigator.languages]
+      .flatMap((l) => [(l = l.toLowerCase()), l.split('-')[0]])
       .find((l) => have.includes(l)) || have[0]
   cats = c.categories
   optional = cats.filter((k) => !k.locked).map((k) => k.id)
@@ -18,14 +18,16 @@ export function configure(c) {
   gpc = navigator.globalPrivacyControl === true ? optional.filter((id) => c.gpc?.includes(id)) : []
 }
 
-// local picks this page's language from a by-language map, falling back to
-// the site's default language.
-export const local = (m) => (m && (m[lang] ?? m[cfg.languages[0]])) || ''
+// local picks this page's language from a by-language map (Bundle.Script
+// fills in the default language's where a language has none).
+export const local = (m) => m?.[lang] || ''
 
 // t returns the text for key with {name} placeholders filled from vars.
 // Texts are only ever set as text, never parsed as HTML.
+// Every language has every text (Bundle.Script fills in the default
+// language's).
 export const t = (key, vars = {}) =>
-  (cfg.texts[lang]?.[key] ?? cfg.texts[cfg.languages[0]]?.[key] ?? '').replace(/\{(\w+)\}/g, (x, k) => (k in vars ? vars[k] : x))
+  (cfg.texts[lang][key] ?? '').replace(/\{(\w+)\}/g, (x, k) => (k in vars ? vars[k] : x))
 
 // catName is a category's name in this page's language.
 export const catName = (id) => local(cats.find((k) => k.id == id)?.name) || id

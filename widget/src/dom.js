@@ -2,7 +2,7 @@
 // never parsed as HTML; links are kept only when they are https or on the
 // page's own origin.
 
-// h creates an element: attributes from attrs ("on…" keys add listeners,
+// h creates an element: attributes from attrs ("on…" keys set handlers,
 // falsy values skip: no attribute here is ever meant to be "" or 0), then
 // children (strings become text nodes; falsy ones are skipped; arrays are
 // flattened).
@@ -10,7 +10,7 @@ export function h(tag, attrs, ...kids) {
   const e = document.createElement(tag)
   for (const k in attrs) {
     const v = attrs[k]
-    if (k.startsWith('on')) e.addEventListener(k.slice(2), v)
+    if (k.startsWith('on')) e[k] = v
     else if (v) e.setAttribute(k, v)
   }
   e.append(...kids.flat().filter(Boolean))
@@ -30,12 +30,12 @@ export function safeURL(u) {
 // trapFocus keeps Tab and Shift+Tab inside box (a dialog in a shadow root):
 // from its last focusable element Tab goes to the first, and back.
 export function trapFocus(box, root) {
-  box.addEventListener('keydown', (e) => {
+  box.onkeydown = (e) => {
     const f = [...box.querySelectorAll('button,input:enabled,a,summary')]
     if (e.shiftKey) f.reverse()
     if (e.key == 'Tab' && root.activeElement == f.at(-1)) {
       e.preventDefault()
       f[0].focus()
     }
-  })
+  }
 }

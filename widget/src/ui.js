@@ -58,11 +58,13 @@ export function showBanner() {
       'div',
       { class: 'bt' },
       h('h2', { id: 'ct' }, t('title')),
+      // The categories by name (R9) and how to withdraw (R10) come first,
+      // the GPC notice and each category's line after them, so that a
+      // phone shows both without scrolling the text.
+      h('p', {}, h('strong', {}, names(cats.map((k) => k.id)))),
       h('p', { id: 'cd' }, t('body')),
-      gpcNote(),
-      // How to withdraw comes before the list, so that small screens show
-      // it without scrolling the text (R10).
       h('p', {}, t('withdraw')),
+      gpcNote(),
       h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
       h('p', { class: 'm' }, t('controller'), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
     ),
@@ -81,7 +83,7 @@ export function showIcon() {
     svg.setAttribute('viewBox', '0 0 24 24')
     path.setAttribute('d', COOKIE)
     svg.append(path)
-    icon = h('button', { class: cfg.icon_position == 'bottom-right' ? 'i r' : 'i', 'aria-label': t('icon_label'), onclick: () => openSettings(icon) }, svg)
+    icon = h('button', { class: 'i', 'aria-label': t('icon_label'), onclick: () => openSettings(icon) }, svg)
     root.append(icon)
   }
   icon.hidden = false
