@@ -69,10 +69,29 @@ func TestKeyboardOnly(t *testing.T) {
 	if n := len(site.recorded()); n != 0 || eval[bool](t, ctx, `crumb.get().categories.analytics`) {
 		t.Fatalf("Escape granted something: %d records, state %v", n, eval[map[string]any](t, ctx, `crumb.get()`))
 	}
-	// Shift+Tab back to Reject all, Enter.
+	// Shift+Tab back to Reject all, Enter: focus goes to the cookie icon,
+	// not to the page's start.
 	keys(t, ctx, kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift))
 	keys(t, ctx, kb.Enter)
 	checkRecord(t, site.waitRecorded(1)[0], "reject_all", false, false)
+	waitJS(t, ctx, in(".i")+` && crumb.get().id`)
+	if !eval[bool](t, ctx, focused+` === `+in(".i")) {
+		t.Fatalf("after Enter on Reject all focus is on %s, want the cookie icon", eval[string](t, ctx, focused+`?.outerHTML`))
+	}
+
+	// Enter reopens Settings; Reject all and Save come before Erase in the
+	// Tab order.
+	keys(t, ctx, kb.Enter)
+	waitJS(t, ctx, in("dialog[open] .id"))
+	seen = nil
+	for range 20 {
+		keys(t, ctx, kb.Tab)
+		seen = append(seen, eval[string](t, ctx, focused+`.textContent`))
+	}
+	erase, reject, save := slices.Index(seen, "Erase my record"), slices.Index(seen, "Reject all"), slices.Index(seen, "Save choices")
+	if erase < 0 || reject < 0 || save < 0 || erase < reject || erase < save {
+		t.Errorf("Tab in the reopened Settings visits %v: Erase must come after Reject all and Save", seen)
+	}
 }
 
 func TestNarrowScreenAndReducedMotion(t *testing.T) {

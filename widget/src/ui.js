@@ -93,9 +93,12 @@ export function showIcon() {
 export function refresh() {
   ready(() => {
     if (state().decided) {
+      showIcon()
+      // A choice made on the banner by keyboard leaves focus on the icon,
+      // not on the page's start.
+      if (banner?.contains(root.activeElement)) icon.focus()
       banner?.remove()
       banner = null
-      showIcon()
       dialog?.close()
     } else {
       if (icon) icon.hidden = true
@@ -195,8 +198,9 @@ export function openSettings(opener) {
       },
     },
     h('div', { class: 'hd' }, h('h2', { id: 'st' }, t('settings_title')), h('button', { class: 'x', 'aria-label': t('close'), onclick: () => dialog.close() }, '×')),
-    h('div', { class: 'bd' }, h('p', {}, t('settings_intro')), gpcNote(), rows, idBox(toggles)),
-    h('div', { class: 'ft' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), button('save', () => save(chosen()), 's')),
+    h('div', { class: 'bd' }, h('p', {}, t('settings_intro')), gpcNote(), rows),
+    // Erasing comes after the choices, in the Tab order too.
+    h('div', { class: 'ft' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), button('save', () => save(chosen()), 's'), idBox(toggles)),
   )
   trapFocus(dialog, root)
   root.append(dialog)
