@@ -88,9 +88,29 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 	}
 	if origin := sameOriginOf(c); origin != "" {
 		maxAge := int(rec.ExpiresAt.Sub(s.now()) / time.Second)
-		c.SetCookie(si.consentCookie(cookieValue(rec, si.categories), origin, c.Request().Host, maxAge))
+		value := cookieValue(rec, si.categories)
+		if explicitUnderGPC(c.Request(), si.gpc, rec) {
+			value += ".g"
+		}
+		c.SetCookie(si.consentCookie(value, origin, c.Request().Host, maxAge))
 	}
 	return writeConsent(c, status, rec, false)
+}
+
+// explicitUnderGPC reports whether a decision grants one of the site's gpc
+// categories while the browser sends Global Privacy Control (Sec-GPC: 1):
+// an explicit choice, which the cookie marks with ".g" as the widget does,
+// so that later pages do not take it back for the signal.
+func explicitUnderGPC(r *http.Request, gpc map[string]bool, rec store.Record) bool {
+	if r.Header.Get("Sec-GPC") != "1" {
+		return false
+	}
+	for id, granted := range rec.Categories {
+		if granted && gpc[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // sameDecision reports whether a stored record and a retried decision are

@@ -162,6 +162,34 @@ func TestCORS(t *testing.T) {
 		t.Errorf("cookie %+v, want value %s", c, want)
 	}
 
+	// Under Global Privacy Control, a grant of a gpc category (marketing)
+	// is explicit: the cookie carries ".g" as the widget writes it, so
+	// that the widget leaves the server's cookie alone. A decision that
+	// grants no gpc category, or one without the signal, has no mark.
+	for _, tt := range []struct {
+		event, gpcHeader string
+		marketing, mark  bool
+	}{
+		{"evt-gpc-explicit-00001", "1", true, true},
+		{"evt-gpc-refused-000001", "1", false, false},
+		{"evt-no-gpc-signal-0001", "", true, false},
+	} {
+		header := map[string]string{}
+		if tt.gpcHeader != "" {
+			header["Sec-GPC"] = tt.gpcHeader
+		}
+		action := "custom"
+		if tt.marketing {
+			action = "accept_all"
+		}
+		rec := e.do(t, request{method: "POST", path: "/v1/sites/shop/consents", host: "www.shop.example", origin: "https://www.shop.example", header: header,
+			body: e.decision(t, map[string]any{"event_id": tt.event, "action": action, "categories": map[string]any{"necessary": true, "analytics": true, "marketing": tt.marketing}})})
+		wantStatus(t, rec, http.StatusCreated)
+		if v := rec.Result().Cookies()[0].Value; strings.HasSuffix(v, ".g") != tt.mark {
+			t.Errorf("%s: cookie %q, want the .g mark %v", tt.event, v, tt.mark)
+		}
+	}
+
 	// Reject on localhost: host-only cookie, not Secure, "-" for none.
 	rec = e.do(t, request{method: "POST", path: "/v1/sites/shop/consents", host: "127.0.0.1:8080", origin: "http://127.0.0.1:8080",
 		body: e.decision(t, map[string]any{"event_id": "evt-local-0000000001", "action": "reject_all", "categories": map[string]any{"necessary": true, "analytics": false, "marketing": false}})})
