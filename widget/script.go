@@ -21,11 +21,12 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 	if err := cfg.Theme.Validate(); err != nil {
 		return nil, fmt.Errorf("widget config: %w", err)
 	}
-	// Every language gets every text, the default language's where it has
-	// none of its own, and the placeholders that depend on the site alone
-	// are filled in here: {corner} of withdraw (after icon_position) and
-	// {name} of controller.
-	texts := make(map[string]map[string]string, len(cfg.Languages))
+	// Every language gets every text the banner shows, the default
+	// language's where it has none of its own, as an array in the order of
+	// textKeys; and the placeholders that depend on the site alone are
+	// filled in here: {corner} of withdraw (after icon_position) and {name}
+	// of controller.
+	texts := make(map[string][]string, len(cfg.Languages))
 	for _, lang := range cfg.Languages {
 		m := maps.Clone(cfg.Texts[cfg.Languages[0]])
 		if m == nil {
@@ -38,9 +39,12 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 		}
 		m["withdraw"] = strings.ReplaceAll(m["withdraw"], "{corner}", corner)
 		m["controller"] = strings.ReplaceAll(m["controller"], "{name}", cfg.Name)
-		texts[lang] = m
+		a := make([]string, len(textKeys))
+		for i, k := range textKeys {
+			a[i] = m[k]
+		}
+		texts[lang] = a
 	}
-	cfg.Texts = texts
 	// Likewise every by-language map of the categories and cookie tables.
 	local := func(m map[string]string) map[string]string {
 		if m == nil {
@@ -54,21 +58,30 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 		}
 		return out
 	}
-	cats := make([]Category, len(cfg.Categories))
+	cats := make([]servedCategory, len(cfg.Categories))
 	for i, c := range cfg.Categories {
 		c.Name, c.Description = local(c.Name), local(c.Description)
-		c.Cookies = slices.Clone(c.Cookies)
-		for j := range c.Cookies {
-			c.Cookies[j].Purpose, c.Cookies[j].Expiry = local(c.Cookies[j].Purpose), local(c.Cookies[j].Expiry)
+		cats[i] = servedCategory{Category: c, Cookies: make([]servedCookie, len(c.Cookies))}
+		for j, ck := range c.Cookies {
+			ck.Purpose, ck.Expiry = local(ck.Purpose), local(ck.Expiry)
+			// The party goes as the index of its text (party_<party>); a
+			// party without one as none.
+			cats[i].Cookies[j] = servedCookie{Cookie: ck, PartyText: max(slices.Index(textKeys, "party_"+ck.Party), 0)}
 		}
-		cats[i] = c
 	}
-	cfg.Categories = cats
+	// GPC names only optional categories, in their order.
+	var gpc []string
+	for _, c := range cfg.Categories {
+		if !c.Locked && slices.Contains(cfg.GPC, c.ID) {
+			gpc = append(gpc, c.ID)
+		}
+	}
+	cfg.GPC = gpc
 	css := cfg.Theme.Resolved().css()
 	if cfg.IconPosition == "bottom-right" {
 		css += ".i{left:auto;right:16px}"
 	}
-	raw, err := json.Marshal(served{Config: cfg, CSS: css})
+	raw, err := json.Marshal(served{Config: cfg, CSS: css, Text: texts, Categories: cats})
 	if err != nil {
 		return nil, fmt.Errorf("encode widget config: %w", err)
 	}
@@ -81,10 +94,41 @@ func (b *Bundle) Script(cfg Config) ([]byte, error) {
 // served is the config as inlined: the theme goes as the CSS rule that
 // hands its colours to the banner's stylesheet (with the icon's corner),
 // not as an object the banner would have to turn into CSS itself.
+// The texts go as arrays by language (text), without their keys, and a
+// cookie's party as the index of its text there.
 type served struct {
 	Config
-	Theme *struct{} `json:"theme,omitempty"` // hides Config.Theme
-	CSS   string    `json:"css"`
+	Theme      *struct{}           `json:"theme,omitempty"` // hides Config.Theme
+	Texts      *struct{}           `json:"texts,omitempty"` // hides Config.Texts
+	CSS        string              `json:"css"`
+	Text       map[string][]string `json:"text"`
+	Categories []servedCategory    `json:"categories"`
+}
+
+type servedCategory struct {
+	Category
+	Cookies []servedCookie `json:"cookies,omitempty"`
+}
+
+// servedCookie has the party as the index of its text, and leaves out what
+// the banner does not use: Pattern (a "*" in the name is one) and Domain.
+type servedCookie struct {
+	Cookie
+	PartyText int       `json:"pt,omitempty"` // index in textKeys of party_<party>; 0: none
+	Party     *struct{} `json:"party,omitempty"`
+	Pattern   *struct{} `json:"pattern,omitempty"`
+	Domain    *struct{} `json:"domain,omitempty"`
+}
+
+// textKeys are the texts the banner shows, in the order of the indices in
+// src/texts.js.
+var textKeys = []string{
+	"title", "body", "withdraw", "controller", "privacy_link", "accept_all", "reject_all", "settings",
+	"settings_title", "settings_intro", "save", "close", "necessary_locked", "cookies_show",
+	"col_name", "col_provider", "col_purpose", "col_expiry", "col_party",
+	"party_first", "party_third", "party_shared",
+	"consent_id", "export", "erase", "erased", "error", "gpc_notice",
+	"placeholder_text", "placeholder_button", "icon_label",
 }
 
 // appendJSString appends s as a double-quoted JavaScript string literal

@@ -48,7 +48,7 @@ export async function flush() {
       body.consent_id ||= knownId()
       const r = await post('/consents', body).catch(() => 0)
       if (!r || r.status == 429 || r.status >= 500) return
-      if (r.ok) recorded(await r.json().catch(() => ({})))
+      if (r.ok) recorded(await r.json().catch(() => 0))
       // Any other 4xx will never succeed: drop it, keep the rest.
       keep(load().filter((b) => b.event_id != body.event_id))
     }
@@ -65,7 +65,7 @@ export function record(body) {
 export const forget = () => keep([])
 
 // impression counts a display of the banner: no id, no cookie of the page.
-export const impression = () => post('/impressions', { revision: cfg.revision, language: lang }, 'omit').catch(() => {})
+export const impression = () => post('/impressions', { revision: cfg.revision, language: lang }, 'omit').catch(() => 0)
 
 // exportURL is where the visitor's full history is downloaded as JSON.
 export const exportURL = (id) => base + '/consents/' + encodeURIComponent(id) + '/export'

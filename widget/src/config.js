@@ -14,20 +14,19 @@ export function configure(c) {
       .find((l) => have.includes(l)) || have[0]
   cats = c.categories
   optional = cats.filter((k) => !k.locked).map((k) => k.id)
-  // Global Privacy Control refuses the site's GPC categories (R42).
-  gpc = navigator.globalPrivacyControl === true ? optional.filter((id) => c.gpc?.includes(id)) : []
+  // Global Privacy Control refuses the site's GPC categories (R42): those
+  // of its optional categories, in their order (Bundle.Script).
+  gpc = (navigator.globalPrivacyControl === true && c.gpc) || []
 }
 
 // local picks this page's language from a by-language map (Bundle.Script
 // fills in the default language's where a language has none).
 export const local = (m) => m?.[lang] || ''
 
-// t returns the text for key with {name} placeholders filled from vars.
-// Texts are only ever set as text, never parsed as HTML.
-// Every language has every text (Bundle.Script fills in the default
-// language's).
-export const t = (key, vars = {}) =>
-  (cfg.texts[lang][key] ?? '').replace(/\{(\w+)\}/g, (x, k) => (k in vars ? vars[k] : x))
+// t returns text i (see texts.js) with {name} placeholders filled from
+// vars. Texts are only ever set as text, never parsed as HTML. Every
+// language has every text (Bundle.Script fills in the default language's).
+export const t = (i, vars = {}) => cfg.text[lang][i].replace(/\{(\w+)\}/g, (x, k) => (k in vars ? vars[k] : x))
 
 // catName is a category's name in this page's language.
 export const catName = (id) => local(cats.find((k) => k.id == id)?.name) || id

@@ -14,7 +14,7 @@ import { showBanner, showIcon, openSettings, refresh } from './ui.js'
 let stored, choice
 const listeners = []
 
-export const granted = (id) => cats.some((k) => k.locked && k.id == id) || (optional.includes(id) && !!choice?.on[id])
+export const granted = (id) => cats.some((k) => k.id == id && (k.locked || !!choice?.on[id]))
 
 // state is what crumb.get() returns and crumb:consent carries.
 export function state() {

@@ -2,15 +2,16 @@
 // never parsed as HTML; links are kept only when they are https or on the
 // page's own origin.
 
-// h creates an element: attributes from attrs ("on…" keys set handlers,
-// falsy values skip: no attribute here is ever meant to be "" or 0), then
+// h creates an element: attributes from attrs (keys starting with "o" set
+// handlers: "onclick", "onclose"; no attribute here starts with "o"; falsy
+// values skip: no attribute here is ever meant to be "" or 0), then
 // children (strings become text nodes; falsy ones are skipped; arrays are
 // flattened).
 export function h(tag, attrs, ...kids) {
   const e = document.createElement(tag)
   for (const k in attrs) {
     const v = attrs[k]
-    if (k.startsWith('on')) e[k] = v
+    if (k[0] == 'o') e[k] = v
     else if (v) e.setAttribute(k, v)
   }
   e.append(...kids.flat().filter(Boolean))

@@ -17,15 +17,15 @@ function modes(on) {
   return { ad_storage: ads, ad_user_data: ads, ad_personalization: ads, analytics_storage: v(on.analytics) }
 }
 
-export function consentDefault() {
-  gtag('consent', 'default', {
-    ...modes({}),
-    functionality_storage: denied,
-    personalization_storage: denied,
-    security_storage: 'granted',
-    wait_for_update: 500,
-  })
-}
+// The default, pushed as this module is evaluated: main.js imports it
+// first, before anything else can run.
+gtag('consent', 'default', {
+  ...modes({}),
+  functionality_storage: denied,
+  personalization_storage: denied,
+  security_storage: 'granted',
+  wait_for_update: 500,
+})
 
 // consentUpdate tells Google's tags the visitor's decision.
 export const consentUpdate = (on) => gtag('consent', 'update', modes(on))

@@ -2,9 +2,9 @@
 // with the site's widget.Config inlined as a JSON string in place of
 // __CRUMB_CONFIG__ (see widget.Bundle.Script). It must be the first script
 // in <head>, loaded without async or defer, so that the Consent Mode
-// default is set and the stored choice applied before any other script runs.
-import { consentDefault } from './gcm.js'
+// default is set (gcm.js, imported first) and the stored choice applied
+// before any other script runs.
+import './gcm.js'
 import { start } from './consent.js'
 
-consentDefault()
 start(JSON.parse(__CRUMB_CONFIG__), document.currentScript?.src)

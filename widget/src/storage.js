@@ -4,6 +4,7 @@
 // categories stored.
 
 import { cfg } from './config.js'
+import { PARTY_THIRD } from './texts.js'
 
 const NAME = 'crumb_consent'
 export const PENDING = 'crumb_pending'
@@ -52,7 +53,8 @@ function expire(name) {
 // wipe deletes the first-party items listed in the cookie tables of
 // categories: cookies, and localStorage and sessionStorage keys (a row's
 // kind names its storage, window.localStorage or window.sessionStorage;
-// storage that throws, e.g. when the browser blocks it, is skipped). A "*"
+// storage that throws, e.g. when the browser blocks it, is skipped); not
+// third parties' (pt: the index of the party's text, texts.js). A "*"
 // in a name matches any run of characters (the service marks every name
 // with a "*" as a pattern). crumb's own two items are never deleted, though
 // a pattern such as "*" matches them. IndexedDB rows (from a scan) delete
@@ -60,8 +62,8 @@ function expire(name) {
 // connection the page's scripts hold to it closes, so those scripts must.
 export function wipe(categories) {
   for (const cat of categories)
-    for (const { name, kind = 'cookie', party } of cat.cookies || [])
-      if (party != 'third') {
+    for (const { name, kind = 'cookie', pt } of cat.cookies || [])
+      if (pt != PARTY_THIRD) {
         // Every character but letters, digits and _ is escaped; \* is then .*
         const re = new RegExp('^' + name.replace(/\W/g, '\\$&').replaceAll('\\*', '.*') + '$')
         const hit = (keys) => keys.filter((k) => re.test(k) && k != NAME && k != PENDING)

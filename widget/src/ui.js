@@ -9,6 +9,11 @@ import { state, granted, acceptAll, rejectAll, save, allow, erase } from './cons
 import { impression, exportURL } from './api.js'
 import { ready } from './gate.js'
 import { h, safeURL, trapFocus } from './dom.js'
+import {
+  TITLE, BODY, WITHDRAW, CONTROLLER, PRIVACY_LINK, ACCEPT_ALL, REJECT_ALL, SETTINGS, SETTINGS_TITLE, SETTINGS_INTRO, SAVE, CLOSE,
+  NECESSARY_LOCKED, COOKIES_SHOW, COL_NAME, COL_PROVIDER, COL_PURPOSE, COL_EXPIRY, COL_PARTY, CONSENT_ID, EXPORT,
+  ERASE, ERASED, ERROR, GPC_NOTICE, PLACEHOLDER_TEXT, PLACEHOLDER_BUTTON, ICON_LABEL,
+} from './texts.js'
 
 const COOKIE = 'M21 12a9 9 0 1 1-9-9 4 4 0 0 0 4 5 4 4 0 0 0 5 4ZM8 9h0m0 6h0m5-3h0m2 4h0'
 let sheet, root, banner, dialog, icon
@@ -17,7 +22,7 @@ const names = (ids) => ids.map(catName).join(', ')
 const button = (key, onclick, cls, vars) => h('button', { class: cls, onclick }, t(key, vars))
 // gpcNote names the GPC categories that are off: never one the visitor has
 // since granted.
-const gpcNote = (off = gpc.filter((id) => !granted(id))) => off.length && h('p', { class: 'n' }, t('gpc_notice', { categories: names(off) }))
+const gpcNote = (off = gpc.filter((id) => !granted(id))) => off.length && h('p', { class: 'n' }, t(GPC_NOTICE, { categories: names(off) }))
 
 function style(r) {
   if (!sheet) {
@@ -49,7 +54,7 @@ export function showBanner() {
   if (banner) return
   mount(1)
   const link = safeURL(cfg.privacy_policy_url)
-  const settings = button('settings', () => openSettings(settings), 's')
+  const settings = button(SETTINGS, () => openSettings(settings), 's')
   banner = h(
     'div',
     { class: 'b', role: 'dialog', 'aria-labelledby': 'ct', 'aria-describedby': 'cd' },
@@ -57,18 +62,18 @@ export function showBanner() {
     h(
       'div',
       { class: 'bt' },
-      h('h2', { id: 'ct' }, t('title')),
+      h('h2', { id: 'ct' }, t(TITLE)),
       // The categories by name (R9) and how to withdraw (R10) come first,
       // the GPC notice and each category's line after them, so that a
       // phone shows both without scrolling the text.
       h('p', {}, h('strong', {}, names(cats.map((k) => k.id)))),
-      h('p', { id: 'cd' }, t('body')),
-      h('p', {}, t('withdraw')),
+      h('p', { id: 'cd' }, t(BODY)),
+      h('p', {}, t(WITHDRAW)),
       gpcNote(),
       h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
-      h('p', { class: 'm' }, t('controller'), ' · ', link ? h('a', { href: link }, t('privacy_link')) : t('privacy_link')),
+      h('p', { class: 'm' }, t(CONTROLLER), ' · ', link ? h('a', { href: link }, t(PRIVACY_LINK)) : t(PRIVACY_LINK)),
     ),
-    h('div', { class: 'bs' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), settings),
+    h('div', { class: 'bs' }, button(ACCEPT_ALL, acceptAll, 'a'), button(REJECT_ALL, rejectAll, 'r'), settings),
   )
   root.append(banner)
   // An aggregate count of displays, unless the site turned it off (R1).
@@ -83,7 +88,7 @@ export function showIcon() {
     svg.setAttribute('viewBox', '0 0 24 24')
     path.setAttribute('d', COOKIE)
     svg.append(path)
-    icon = h('button', { class: 'i', 'aria-label': t('icon_label'), onclick: () => openSettings(icon) }, svg)
+    icon = h('button', { class: 'i', 'aria-label': t(ICON_LABEL), onclick: () => openSettings(icon) }, svg)
     root.append(icon)
   }
   icon.hidden = false
@@ -111,15 +116,15 @@ function cookieTable(k) {
   return h(
     'details',
     {},
-    h('summary', {}, t('cookies_show', { n: k.cookies.length })),
+    h('summary', {}, t(COOKIES_SHOW, { n: k.cookies.length })),
     h(
       'div',
       { class: 'tw' },
       h(
         'table',
         {},
-        h('tr', {}, ['name', 'provider', 'purpose', 'expiry', 'party'].map((x) => h('th', { scope: 'col' }, t('col_' + x)))),
-        k.cookies.map((r) => h('tr', {}, [r.name, r.provider, local(r.purpose), local(r.expiry), r.party && t('party_' + r.party)].map((v) => h('td', {}, v || '')))),
+        h('tr', {}, [COL_NAME, COL_PROVIDER, COL_PURPOSE, COL_EXPIRY, COL_PARTY].map((x) => h('th', { scope: 'col' }, t(x)))),
+        k.cookies.map((r) => h('tr', {}, [r.name, r.provider, local(r.purpose), local(r.expiry), r.pt && t(r.pt)].map((v) => h('td', {}, v)))),
       ),
     ),
   )
@@ -133,15 +138,15 @@ function idBox(toggles) {
     h(
       'div',
       { class: 'id' },
-      h('p', {}, t('consent_id'), ' ', h('code', {}, id)),
+      h('p', {}, t(CONSENT_ID), ' ', h('code', {}, id)),
       // The API answers with the JSON file; on the site's own origin it is
       // saved as a download, elsewhere it opens in a new tab.
-      h('a', { class: 'ln', href: exportURL(id), download: 'consent.json', target: '_blank' }, t('export')),
+      h('a', { class: 'ln', href: exportURL(id), download: 'consent.json', target: '_blank' }, t(EXPORT)),
       button(
-        'erase',
+        ERASE,
         async () => {
           const ok = await erase()
-          box.replaceChildren(h('p', { role: 'status' }, t(ok ? 'erased' : 'error')))
+          box.replaceChildren(h('p', { role: 'status' }, t(ok ? ERASED : ERROR)))
           if (!ok) return
           for (const k of cats) toggles[k.id].checked = !!k.locked
         },
@@ -176,7 +181,7 @@ export function openSettings(opener) {
         })),
       ),
       h('p', { id: 'd-' + k.id }, local(k.description)),
-      k.locked && h('p', {}, t('necessary_locked')),
+      k.locked && h('p', {}, t(NECESSARY_LOCKED)),
       k.cookies?.length && cookieTable(k),
     ),
   )
@@ -197,10 +202,10 @@ export function openSettings(opener) {
         ;(opener?.isConnected ? opener : icon)?.focus()
       },
     },
-    h('div', { class: 'hd' }, h('h2', { id: 'st' }, t('settings_title')), h('button', { class: 'x', 'aria-label': t('close'), onclick: () => dialog.close() }, '×')),
-    h('div', { class: 'bd' }, h('p', {}, t('settings_intro')), gpcNote(), rows),
+    h('div', { class: 'hd' }, h('h2', { id: 'st' }, t(SETTINGS_TITLE)), h('button', { class: 'x', 'aria-label': t(CLOSE), onclick: () => dialog.close() }, '×')),
+    h('div', { class: 'bd' }, h('p', {}, t(SETTINGS_INTRO)), gpcNote(), rows),
     // Erasing comes after the choices, in the Tab order too.
-    h('div', { class: 'ft' }, button('accept_all', acceptAll, 'a'), button('reject_all', rejectAll, 'r'), button('save', () => save(chosen()), 's'), idBox(toggles)),
+    h('div', { class: 'ft' }, button(ACCEPT_ALL, acceptAll, 'a'), button(REJECT_ALL, rejectAll, 'r'), button(SAVE, () => save(chosen()), 's'), idBox(toggles)),
   )
   trapFocus(dialog, root)
   root.append(dialog)
@@ -223,7 +228,7 @@ export function placeholder(el, ids) {
     host = el.dataset.crumbPlaceholder || new URL(el.dataset.crumbSrc, location.href).hostname
   } catch {}
   const category = names(ids)
-  r.append(h('div', { class: 'p' }, h('p', {}, t('placeholder_text', { host, category })), button('placeholder_button', () => allow(ids), 'a', { category })))
+  r.append(h('div', { class: 'p' }, h('p', {}, t(PLACEHOLDER_TEXT, { host, category })), button(PLACEHOLDER_BUTTON, () => allow(ids), 'a', { category })))
   el.style.setProperty('display', 'none', 'important')
   el.before(ph)
   return () => {
