@@ -128,7 +128,10 @@ func TestJavaScriptAPI(t *testing.T) {
 	eval[bool](t, ctx, `window.changes = []; window.events = [];
 		crumb.onChange(s => changes.push(s.categories));
 		document.addEventListener('crumb:consent', e => events.push(e.detail.categories));
-		crumb.acceptAll(); true`)
+		true`)
+	// A grant through the API needs the visitor's gesture: the page calls
+	// it from its own button's click handler.
+	click(t, ctx, pageButton(t, ctx, `crumb.acceptAll()`))
 	waitJS(t, ctx, `changes.length === 1 && events.length === 1`)
 	if got := eval[map[string]bool](t, ctx, `changes[0]`); !got["analytics"] || !got["marketing"] {
 		t.Errorf("onChange got %v after crumb.acceptAll()", got)

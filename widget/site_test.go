@@ -48,7 +48,21 @@ type consentRequest struct {
 	Banner        string          `json:"banner"`
 	Language      string          `json:"language"`
 	WidgetVersion string          `json:"widget_version"`
+	// Source is the decision's source as sent: nil when the key is left
+	// out; the raw JSON otherwise, so that null is told apart.
+	Source json.RawMessage `json:"source,omitempty"`
 }
+
+// source returns the decision's source, "" when it has none.
+func (r consentRequest) source() string {
+	var s string
+	json.Unmarshal(r.Source, &s)
+	return s
+}
+
+// sources are the values the service accepts in a decision's optional
+// source; anything else, null and "" included, is a 400.
+var sources = []string{"banner", "settings", "placeholder", "script"}
 
 type consentReply struct {
 	ConsentID  string          `json:"consent_id"`
@@ -229,6 +243,8 @@ func (s *testSite) consent(r *http.Request) (int, any) {
 		return apiError(http.StatusBadRequest, "event_id", "want 16-64 of [A-Za-z0-9_-]")
 	case !slices.Contains(actions, req.Action):
 		return apiError(http.StatusBadRequest, "action", "unknown action %q", req.Action)
+	case req.Source != nil && !slices.Contains(sources, req.source()):
+		return apiError(http.StatusBadRequest, "source", "source %s: want one of %v, or none", req.Source, sources)
 	case len(req.Categories) != len(s.cfg.Categories):
 		return apiError(http.StatusBadRequest, "categories", "want every site category, got %v", req.Categories)
 	}

@@ -39,15 +39,26 @@ export function recorded(res) {
 // decide records a decision: on maps optional category ids to true when
 // granted. Refusing a category that was granted is recorded as a withdrawal
 // (R21), also when other categories stay granted; the record's categories
-// show what was withdrawn and what was kept. The GPC signal's own
-// withdrawal (start) is recorded as gpc, what it is, and needs no reload:
-// nothing has been activated on the page yet.
-function decide(on, action, signal) {
+// show what was withdrawn and what was kept. source is what made the
+// decision (banner, settings, placeholder or script: the page's own script
+// through window.crumb), recorded with it (R22). The GPC signal's own
+// withdrawal (start) has none: no one acted, and it is recorded as gpc,
+// what it is, without a source, and needs no reload: nothing has been
+// activated on the page yet.
+// A decision that grants a category not granted before needs the
+// visitor's gesture (R12): where the browser tells (userActivation), one
+// made without a click or key press just now, such as a page's script
+// calling crumb.acceptAll() on scroll or a timer, or clicking the banner's
+// buttons itself, is ignored with a warning. Refusals and withdrawals
+// always go through.
+function decide(on, action, source) {
   const before = state().categories
   const next = {}
   for (const id of optional) next[id] = !!on[id]
+  if (navigator.userActivation?.isActive == false && optional.some((id) => next[id] > before[id]))
+    return console.warn('crumb: a grant needs a user gesture (click, key press)')
   const off = (was) => cats.filter((k) => was(k.id) && next[k.id] == false)
-  const withdrawn = signal ? [] : off((id) => before[id])
+  const withdrawn = source ? off((id) => before[id]) : []
   if (withdrawn.length) action = 'withdraw'
   // Also clear what an expired or older-revision choice had let in.
   const wiped = off((id) => before[id] || stored?.on[id])
@@ -64,6 +75,7 @@ function decide(on, action, signal) {
     banner: cfg.banner,
     language: lang,
     widget_version: __CRUMB_VERSION__,
+    source,
   })
   changed(s, wiped, withdrawn.length)
 }
@@ -100,16 +112,17 @@ function sansGPC(was) {
   return on
 }
 
-// acceptAll grants every category but those refused by GPC.
-export const acceptAll = () => decide(sansGPC(() => 1), gpc.length ? 'gpc' : 'accept_all')
-export const rejectAll = () => decide({}, 'reject_all')
-export const save = (on) => decide(on, 'custom')
+// acceptAll grants every category but those refused by GPC. src is the
+// decision's source (see decide).
+export const acceptAll = (src) => decide(sansGPC(() => 1), gpc.length ? 'gpc' : 'accept_all', src)
+export const rejectAll = (src) => decide({}, 'reject_all', src)
+export const save = (on, src) => decide(on, 'custom', src)
 
 // allow grants ids on top of the current state (a placeholder's button).
 export function allow(ids) {
   const on = state().categories
   for (const id of ids) on[id] = true
-  save(on)
+  save(on, 'placeholder')
 }
 
 // erase deletes the visitor's records through the API, then forgets the
@@ -139,15 +152,17 @@ export function start(c, src) {
       // past the end: nothing to remove).
       return () => listeners.splice(listeners.indexOf(fn) >>> 0, 1)
     },
-    acceptAll,
-    rejectAll,
+    // The page's own script: recorded as such, and a grant only from a
+    // handler of the visitor's click or key press (see decide).
+    acceptAll: () => acceptAll('script'),
+    rejectAll: () => rejectAll('script'),
     version: __CRUMB_VERSION__,
   }
   // Global Privacy Control withdraws what an earlier choice granted of the
   // site's GPC categories, as a withdrawal does, before anything runs
   // (R42); a choice that granted one while GPC was on is the visitor's
   // explicit choice and stays.
-  if (choice && !choice.g && gpc.some((id) => choice.on[id])) decide(sansGPC((id) => choice.on[id]), 'gpc', 1)
+  if (choice && !choice.g && gpc.some((id) => choice.on[id])) decide(sansGPC((id) => choice.on[id]), 'gpc')
   else if (choice) consentUpdate(state().categories)
   startGate()
   ready(() => (choice ? showIcon() : showBanner()))

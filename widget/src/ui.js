@@ -24,6 +24,10 @@ const button = (key, onclick, cls, vars) => h('button', { class: cls, onclick },
 // since granted.
 const gpcNote = (off = gpc.filter((id) => !granted(id))) => off.length && h('p', { class: 'n' }, t(GPC_NOTICE, { categories: names(off) }))
 
+// both are Accept all and Reject all; src is where they are (the decision's
+// source: banner or settings).
+const both = (src) => [button(ACCEPT_ALL, () => acceptAll(src), 'a'), button(REJECT_ALL, () => rejectAll(src), 'r')]
+
 function style(r) {
   if (!sheet) {
     // The theme's colours come as a :host rule (widget.Theme.css).
@@ -73,7 +77,7 @@ export function showBanner() {
       h('ul', {}, cats.map((k) => h('li', {}, h('b', {}, catName(k.id)), ' ', local(k.description)))),
       h('p', { class: 'm' }, t(CONTROLLER), ' · ', link ? h('a', { href: link }, t(PRIVACY_LINK)) : t(PRIVACY_LINK)),
     ),
-    h('div', { class: 'bs' }, button(ACCEPT_ALL, acceptAll, 'a'), button(REJECT_ALL, rejectAll, 'r'), settings),
+    h('div', { class: 'bs' }, both('banner'), settings),
   )
   root.append(banner)
   // An aggregate count of displays, unless the site turned it off (R1).
@@ -205,7 +209,7 @@ export function openSettings(opener) {
     h('div', { class: 'hd' }, h('h2', { id: 'st' }, t(SETTINGS_TITLE)), h('button', { class: 'x', 'aria-label': t(CLOSE), onclick: () => dialog.close() }, '×')),
     h('div', { class: 'bd' }, h('p', {}, t(SETTINGS_INTRO)), gpcNote(), rows),
     // Erasing comes after the choices, in the Tab order too.
-    h('div', { class: 'ft' }, button(ACCEPT_ALL, acceptAll, 'a'), button(REJECT_ALL, rejectAll, 'r'), button(SAVE, () => save(chosen()), 's'), idBox(toggles)),
+    h('div', { class: 'ft' }, both('settings'), button(SAVE, () => save(chosen(), 'settings'), 's'), idBox(toggles)),
   )
   trapFocus(dialog, root)
   root.append(dialog)
