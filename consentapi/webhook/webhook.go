@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -75,7 +76,7 @@ var Outcomes = []string{OutcomeDelivered, OutcomeRejected, OutcomeFailed}
 // from the start, every outcome, so increase() sees the first failure.
 func NewSender(reg prometheus.Registerer, logger *slog.Logger, sites ...string) *Sender {
 	s := &Sender{
-		Client:      &http.Client{Timeout: 10 * time.Second},
+		Client:      &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirects},
 		MaxAttempts: 6,
 		BaseDelay:   2 * time.Second,
 		MaxDelay:    2 * time.Minute,
@@ -104,14 +105,14 @@ func NewSender(reg prometheus.Registerer, logger *slog.Logger, sites ...string) 
 // 429 and 5xx answers with backoff until one succeeds (2xx) or MaxAttempts
 // are used. It returns nil on delivery, an error wrapping ErrRejected on a
 // final 4xx, and the last error otherwise; ctx bounds all of it.
-func (s *Sender) Send(ctx context.Context, url string, secret []byte, ev Event) error {
+func (s *Sender) Send(ctx context.Context, target string, secret []byte, ev Event) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode webhook event: %w", err)
 	}
 	log := s.Logger.With("site", ev.Site, "event", ev.Type, "delivery", ev.ID)
 	for attempt := 1; ; attempt++ {
-		retry, err := s.post(ctx, url, secret, ev, body)
+		retry, err := s.post(ctx, target, secret, ev, body)
 		if err == nil {
 			s.deliveries.WithLabelValues(ev.Site, OutcomeDelivered).Inc()
 			log.Info("webhook delivered", "attempt", attempt)
@@ -172,10 +173,10 @@ func retryAfter(err error) (time.Duration, bool) {
 }
 
 // post makes one delivery and says whether a failure is worth retrying.
-func (s *Sender) post(ctx context.Context, url string, secret []byte, ev Event, body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func (s *Sender) post(ctx context.Context, target string, secret []byte, ev Event, body []byte) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("webhook request: %w", err)
+		return false, fmt.Errorf("webhook request to %s: %w", origin(target), unwrapURL(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "crumb-webhook/1")
@@ -184,7 +185,7 @@ func (s *Sender) post(ctx context.Context, url string, secret []byte, ev Event, 
 	req.Header.Set(SignatureHeader, Sign(secret, s.Now(), body))
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		return ctx.Err() == nil, fmt.Errorf("webhook post: %w", err)
+		return ctx.Err() == nil, fmt.Errorf("webhook post to %s: %w", origin(target), unwrapURL(err))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -197,7 +198,35 @@ func (s *Sender) post(ctx context.Context, url string, secret []byte, ev Event, 
 			se.retryAfter = time.Duration(n) * time.Second
 		}
 		return true, se
+	case c >= 300 && c < 400:
+		// Not followed: a receiver (or whoever took over its host) could
+		// otherwise send the signed event on to any address, the worker's
+		// own network included.
+		return false, fmt.Errorf("%w: %w (redirects are not followed; configure the final URL)", ErrRejected, &statusError{code: c})
 	default:
 		return false, fmt.Errorf("%w: %w", ErrRejected, &statusError{code: c})
 	}
+}
+
+// noRedirects makes the client hand a 3xx answer back as it is.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// origin is the scheme and host of a webhook URL, all that errors and logs
+// show of it: the path and query of many hooks (Slack's, for one) are the
+// secret that lets anyone post to them.
+func origin(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return "the configured URL"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// unwrapURL drops the *url.Error around err, which names the whole URL.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

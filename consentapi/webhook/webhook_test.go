@@ -115,6 +115,54 @@ func TestSend(t *testing.T) {
 
 var errAny = errors.New("any error")
 
+// TestSendNoRedirect: a receiver that redirects, here to a plain-http
+// address inside the worker's network, gets no second post there; the
+// delivery is rejected, not counted as delivered.
+func TestSendNoRedirect(t *testing.T) {
+	internal := &receiver{t: t}
+	in := httptest.NewServer(internal)
+	defer in.Close()
+	hop := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, in.URL+"/internal/admin?x=1", http.StatusTemporaryRedirect)
+	}))
+	defer hop.Close()
+	s, reg := newSender(t)
+	s.Client.Transport = hop.Client().Transport
+	err := s.Send(context.Background(), hop.URL, secret, event)
+	if !errors.Is(err, webhook.ErrRejected) || !strings.Contains(err.Error(), "307") {
+		t.Fatalf("Send through a redirect = %v, want ErrRejected naming 307", err)
+	}
+	if internal.calls != 0 {
+		t.Errorf("the redirect target got %d posts, want none", internal.calls)
+	}
+	if got := counter(t, reg, "shop", "rejected"); got != 1 {
+		t.Errorf("rejected deliveries = %v, want 1", got)
+	}
+}
+
+// TestSendErrorsHideURLSecret: a hook URL's path and query are a secret
+// (Slack's are); a failed delivery's error and log name only the host.
+func TestSendErrorsHideURLSecret(t *testing.T) {
+	var logs strings.Builder
+	s := webhook.NewSender(nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	s.BaseDelay, s.MaxDelay, s.MaxAttempts = time.Millisecond, time.Millisecond, 2
+	ln := httptest.NewServer(http.NotFoundHandler())
+	addr := ln.Listener.Addr().String()
+	ln.Close() // nothing listens there any more: connection refused
+	err := s.Send(context.Background(), "http://"+addr+"/services/T000/B000/XXXXSECRETXXXX?token=abc", secret, event)
+	if err == nil {
+		t.Fatal("Send to a closed port succeeded")
+	}
+	for _, text := range []string{err.Error(), logs.String()} {
+		if strings.Contains(text, "SECRET") || strings.Contains(text, "token=abc") {
+			t.Errorf("the hook's secret path or query leaked:\n%s", text)
+		}
+		if !strings.Contains(text, addr) {
+			t.Errorf("the host %s is not named:\n%s", addr, text)
+		}
+	}
+}
+
 // TestSenderSeriesAtZero: every outcome of every site given exists at 0
 // before the first delivery, so increase() sees the first failure.
 func TestSenderSeriesAtZero(t *testing.T) {
