@@ -57,6 +57,26 @@ func TestConsentIDs(t *testing.T) {
 	}
 }
 
+// TestLimiterIPv6: the addresses of one /64 share a bucket; another /64
+// and IPv4 have their own.
+func TestLimiterIPv6(t *testing.T) {
+	now := time.Unix(0, 0)
+	l := newLimiter(1, 2, func() time.Time { return now })
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
+		if _, ok := l.allow(ip); !ok {
+			t.Fatalf("%s refused within the /64's burst", ip)
+		}
+	}
+	if _, ok := l.allow("2001:db8:1:2:abcd::7"); ok {
+		t.Error("a third address of the same /64 got a token past the burst")
+	}
+	for _, ip := range []string{"2001:db8:1:3::1", "192.0.2.1", "::ffff:192.0.2.2"} {
+		if _, ok := l.allow(ip); !ok {
+			t.Errorf("%s refused: it is not in the exhausted /64", ip)
+		}
+	}
+}
+
 func TestLimiter(t *testing.T) {
 	now := time.Unix(0, 0)
 	l := newLimiter(2, 3, func() time.Time { return now })

@@ -3,6 +3,8 @@ package consentapi
 import (
 	"hash/maphash"
 	"math"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -37,9 +39,17 @@ func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
 }
 
 // allow takes a token for ip; when there is none it returns the seconds
-// until there will be.
+// until there will be. An IPv6 client is limited by its /64, the block a
+// single subscriber or server is given: counting each address of it apart
+// would let one client take 2^64 buckets.
 func (l *limiter) allow(ip string) (retryAfter int, ok bool) {
 	h := maphash.String(l.seed, ip)
+	if strings.IndexByte(ip, ':') >= 0 {
+		if a, err := netip.ParseAddr(ip); err == nil && a.Is6() && !a.Is4In6() {
+			b := a.As16()
+			h = maphash.Bytes(l.seed, b[:8])
+		}
+	}
 	sh := &l.shards[h%uint64(len(l.shards))]
 	now := l.now()
 	sh.mu.Lock()
