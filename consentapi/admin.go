@@ -252,7 +252,22 @@ func (w *csvWriter) write(r store.Record) error {
 		}
 	}
 	sort.Strings(other)
-	return w.w.Write(append(row, strings.Join(other, ";"), string(r.Source)))
+	row = append(row, strings.Join(other, ";"), string(r.Source))
+	for i, cell := range row {
+		row[i] = asText(cell)
+	}
+	return w.w.Write(row)
+}
+
+// asText keeps a spreadsheet from reading a cell as a formula: one that
+// starts with = + - @ or a tab or carriage return (event and consent ids
+// may start with "-") gets a leading apostrophe, which spreadsheets show
+// as text and hide.
+func asText(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
 }
 
 func (w *csvWriter) flush() error {

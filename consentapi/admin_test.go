@@ -241,3 +241,22 @@ func value(m *dto.Metric) float64 {
 	}
 	return -1
 }
+
+// TestProofExportCSVText: an id that starts like a formula (event and
+// consent ids may start with "-") is exported as text, with a leading
+// apostrophe, so a spreadsheet shows the id and never computes it.
+func TestProofExportCSVText(t *testing.T) {
+	e := newEnv(t)
+	wantStatus(t, e.do(t, request{method: "POST", path: "/v1/sites/shop/consents",
+		body: e.decision(t, map[string]any{"event_id": "-A1-A1-A1-A1-A1-A1"})}), http.StatusCreated)
+	today := time.Now().UTC().Format("2006-01-02")
+	rec := e.do(t, request{method: "GET", path: "/v1/admin/sites/shop/proofs?from=" + today + "&to=" + today + "&format=csv", header: admin})
+	wantStatus(t, rec, http.StatusOK)
+	rows, err := csv.NewReader(rec.Body).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[1][2] != "'-A1-A1-A1-A1-A1-A1" || rows[1][3] != "custom" {
+		t.Errorf("csv rows %q, want the event id as text ('-A1-A1-A1-A1-A1-A1)", rows)
+	}
+}
