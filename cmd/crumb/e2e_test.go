@@ -22,7 +22,7 @@ import (
 // decision through the API into Redis, the admin API and the metrics.
 func TestServeRedis(t *testing.T) {
 	rs := redistest.Start(t)
-	environ := map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin", "CRUMB_LOG_FORMAT": "json"}
+	environ := map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin-token-01", "CRUMB_LOG_FORMAT": "json"}
 	s := startServe(t, environ)
 	banner := bannerHash(t, "exempel")
 
@@ -55,10 +55,10 @@ func TestServeRedis(t *testing.T) {
 		t.Errorf("read consent: %d %s", code, body)
 	}
 	today := time.Now().UTC().Format("2006-01-02")
-	if code, body := get(t, s.base+"/v1/admin/sites/exempel/stats?from="+today+"&to="+today, "e2e-admin"); code != 200 || !strings.Contains(body, `"decisions":1`) {
+	if code, body := get(t, s.base+"/v1/admin/sites/exempel/stats?from="+today+"&to="+today, "e2e-admin-token-01"); code != 200 || !strings.Contains(body, `"decisions":1`) {
 		t.Errorf("stats: %d %s", code, body)
 	}
-	if code, body := get(t, s.base+"/metrics", "e2e-admin"); code != 200 || !strings.Contains(body, `crumb_consent_decisions_total{action="custom",site="exempel"} 1`) ||
+	if code, body := get(t, s.base+"/metrics", "e2e-admin-token-01"); code != 200 || !strings.Contains(body, `crumb_consent_decisions_total{action="custom",site="exempel"} 1`) ||
 		!strings.Contains(body, `crumb_build_info{goversion="`) {
 		t.Errorf("metrics: %d %.300s", code, body)
 	}
@@ -165,6 +165,8 @@ func TestServeUsage(t *testing.T) {
 		{"negative rate burst", []string{"serve", "-rate-burst", "-3"}, nil, 2, "rate burst -3"},
 		{"white-space admin token", []string{"serve"}, map[string]string{"CRUMB_ADMIN_TOKEN": " "}, 2, "CRUMB_ADMIN_TOKEN has leading or trailing white space"},
 		{"admin token with a newline", []string{"serve"}, map[string]string{"CRUMB_ADMIN_TOKEN": "s3cret-token\n"}, 2, "CRUMB_ADMIN_TOKEN"},
+		{"short admin token", []string{"serve"}, map[string]string{"CRUMB_ADMIN_TOKEN": "a"}, 2, "CRUMB_ADMIN_TOKEN has 1 characters: want at least 16"},
+		{"short metrics token", []string{"serve"}, map[string]string{"CRUMB_METRICS_TOKEN": "metrics"}, 2, "CRUMB_METRICS_TOKEN has 7 characters: want at least 16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,10 +214,10 @@ func TestTopLevel(t *testing.T) {
 // crumb serve requires it, 0 once its appendfsync is weakened at run time.
 func TestServeReportsDurability(t *testing.T) {
 	rs := redistest.Start(t)
-	s := startServe(t, map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin"})
+	s := startServe(t, map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin-token-01"})
 	durable := func() string {
 		t.Helper()
-		code, body := get(t, s.base+"/metrics", "e2e-admin")
+		code, body := get(t, s.base+"/metrics", "e2e-admin-token-01")
 		if code != 200 {
 			t.Fatalf("/metrics: %d", code)
 		}
@@ -250,7 +252,7 @@ func TestServeJSONLog(t *testing.T) {
 	sen := redistest.StartSentinelWith(t, redistest.SentinelOptions{Password: pw, SentinelPassword: senPW})
 	redisURL := "redis-sentinel://:" + pw + "@" + sen.Addr() + "/" + redistest.MasterName + "?sentinel_password=" + senPW
 	s := startServe(t, map[string]string{
-		"CRUMB_REDIS_URL": redisURL, "CRUMB_LOG_FORMAT": "json", "CRUMB_ADMIN_TOKEN": "e2e-admin",
+		"CRUMB_REDIS_URL": redisURL, "CRUMB_LOG_FORMAT": "json", "CRUMB_ADMIN_TOKEN": "e2e-admin-token-01",
 		"CRUMB_WORKERS": "0", "CRUMB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.0.0/16",
 	}, "-shutdown-timeout", "7s")
 	resp, _, err := post(t, http.DefaultClient, s.base, bannerHash(t, "exempel"), "e2e-json-log-000001", "")
@@ -261,7 +263,7 @@ func TestServeJSONLog(t *testing.T) {
 
 	lines := jsonLines(t, s.stderr.String())
 	log := s.stderr.String()
-	for _, secret := range []string{pw, senPW, "e2e-admin"} {
+	for _, secret := range []string{pw, senPW, "e2e-admin-token-01"} {
 		if strings.Contains(log, secret) {
 			t.Errorf("the log shows %q", secret)
 		}

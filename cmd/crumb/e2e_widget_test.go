@@ -29,7 +29,7 @@ func TestMain(m *testing.M) { browsertest.Main(m) }
 // revision asks again.
 func TestWidgetOnRealServer(t *testing.T) {
 	rs := redistest.Start(t)
-	environ := map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin"}
+	environ := map[string]string{"CRUMB_REDIS_URL": rs.URL(), "CRUMB_ADMIN_TOKEN": "e2e-admin-token-01"}
 	s := startServe(t, environ)
 	rc := redis.NewClient(&redis.Options{Network: rs.Network(), Addr: rs.Addr()})
 	defer rc.Close()

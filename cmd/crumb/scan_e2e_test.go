@@ -133,7 +133,7 @@ func TestScanE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const token = "e2e-admin-token"
+	const token = "e2e-admin-token-02"
 	s := startServe(t, map[string]string{
 		"CRUMB_ADMIN_TOKEN": token, "SHOP_HOOK_SECRET": string(hooks.secret),
 		"CRUMB_CHROMIUM_FLAGS": strings.Join(site.Flags, " "),

@@ -23,6 +23,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// minTokenLen is the shortest admin or metrics token serve accepts: the
+// admin API can erase proofs of consent, and nothing limits how fast a
+// token can be guessed but its length.
+const minTokenLen = 16
+
 const serveUsage = `usage: crumb serve [flags]
 
 Runs the consent service. Every flag can also be set by its environment
@@ -131,8 +136,11 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 		problems = append(problems, fmt.Sprintf("rate burst %d: want a positive number or 0 (the default)", c.rateBurst))
 	}
 	for name, token := range map[string]string{"CRUMB_ADMIN_TOKEN": c.adminToken, "CRUMB_METRICS_TOKEN": c.metricsToken} {
-		if token != strings.TrimSpace(token) {
+		switch {
+		case token != strings.TrimSpace(token):
 			problems = append(problems, name+" has leading or trailing white space (a newline from a file?); set it without")
+		case token != "" && len(token) < minTokenLen:
+			problems = append(problems, fmt.Sprintf("%s has %d characters: want at least %d, hard to guess (e.g. openssl rand -hex 32)", name, len(token), minTokenLen))
 		}
 	}
 	if c.eraseRewrite < 0 {
