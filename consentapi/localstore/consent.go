@@ -40,7 +40,8 @@ func (s *Store) Record(ctx context.Context, d store.Decision) (store.Record, boo
 		rec := d.Record
 		rec.ConsentID = d.NewConsentID
 		if d.ConsentID != "" {
-			if h := tx.Bucket(bHeads).Get(key(b(d.Site), b(d.ConsentID))); len(h) == 8 && keyTime(h).After(now) {
+			if h := tx.Bucket(bHeads).Get(key(b(d.Site), b(d.ConsentID))); len(h) == 8 && keyTime(h).After(now) &&
+				!historyFull(tx, d.Site, d.ConsentID, d.RecordedAt.Add(-d.Retention)) {
 				rec.ConsentID = d.ConsentID
 			}
 		}
@@ -116,6 +117,21 @@ func deleteRecord(tx *bolt.Tx, r *storedRecord) {
 	tx.Bucket(bConsents).Delete(key(site, b(r.ConsentID), timeKey(r.RecordedAt), ev))
 	tx.Bucket(bLog).Delete(key(site, timeKey(r.RecordedAt), ev))
 	tx.Bucket(bRecords).Delete(key(site, ev))
+}
+
+// historyFull reports whether a consent's history holds store.MaxHistory
+// records recorded at or after since: it counts keys, reading no record,
+// and at most MaxHistory of them.
+func historyFull(tx *bolt.Tx, site, id string, since time.Time) bool {
+	p := prefix(b(site), b(id))
+	c := tx.Bucket(bConsents).Cursor()
+	n := 0
+	for k, _ := c.Seek(append(p[:len(p):len(p)], timeKey(since)...)); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		if n++; n >= store.MaxHistory {
+			return true
+		}
+	}
+	return false
 }
 
 // history returns the live records of a consent, oldest first.

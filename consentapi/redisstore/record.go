@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,25 +37,54 @@ import (
 // separated by spaces.
 // Returns per decision 1 (recorded under the new id), 2 (recorded under
 // the named id), the stored JSON (a replay) or -1 (unknown banner).
-var recordScript = redis.NewScript(`
+//
+// A named history holding store.MaxHistory live events or more is full:
+// the decision starts a new history under the new id, as for an unknown
+// id. The history's events are counted, its records not read; a history
+// longer than historyTail bytes (only one written before the bound: this
+// script never appends to a full one) is read from its last historyTail
+// bytes, which hold more than MaxHistory whole events, and whole only if
+// fewer than MaxHistory of those are live. So the check costs
+// O(MaxHistory) even on such a history while it is being hammered.
+var recordScript = redis.NewScript(strings.NewReplacer(
+	"MAX_HISTORY", strconv.Itoa(store.MaxHistory),
+	"HISTORY_TAIL", strconv.Itoa(historyTail),
+).Replace(`
 local n = (#KEYS - 3) / 3
 local out = {}
 if redis.call('EXISTS', KEYS[3]) == 0 then
   for i = 1, n do out[i] = -1 end
   return out
 end
+-- The tokens of history h from byte from on that are not past cutoff.
+local function live(h, from, cutoff)
+  local kept = {}
+  for t in string.gmatch(string.sub(h, from), '%S+') do
+    if tonumber(string.match(t, '^%d+')) >= cutoff then kept[#kept + 1] = t end
+  end
+  return kept
+end
 local logArgs, combos = {}, {}
 for i = 1, n do
   local k, a = 3 + 3 * (i - 1), 2 + 9 * (i - 1)
-  local named, old = ARGV[a + 2], nil
-  if named ~= '' and redis.call('EXISTS', KEYS[k + 2]) == 1 then
+  local named, old, kept = ARGV[a + 2], nil, nil
+  if named ~= '' then
+    local len = redis.call('STRLEN', KEYS[k + 2])
+    if len > 0 then
+      -- The named history's live events, dropping those past their
+      -- retention; nil if it is full.
+      local cutoff = tonumber(ARGV[a + 8])
+      if len > HISTORY_TAIL then
+        local tail = redis.call('GETRANGE', KEYS[k + 2], -HISTORY_TAIL, -1)
+        kept = live(tail, (string.find(tail, ' ', 1, true) or #tail) + 1, cutoff)
+      end
+      if not kept or #kept < MAX_HISTORY then kept = live(redis.call('GET', KEYS[k + 2]), 1, cutoff) end
+      if #kept >= MAX_HISTORY then kept = nil end
+    end
+  end
+  if kept then
     old = redis.call('SET', KEYS[k + 1], '{"consent_id":"' .. named .. ARGV[a + 1], 'PXAT', ARGV[a + 7], 'NX', 'GET')
     if not old then
-      -- Append to the history, dropping events past their retention.
-      local cutoff, kept = tonumber(ARGV[a + 8]), {}
-      for t in string.gmatch(redis.call('GET', KEYS[k + 2]), '%S+') do
-        if tonumber(string.match(t, '^%d+')) >= cutoff then kept[#kept + 1] = t end
-      end
       kept[#kept + 1] = ARGV[a + 6]
       redis.call('SET', KEYS[k + 2], table.concat(kept, ' '), 'KEEPTTL')
       redis.call('PEXPIREAT', KEYS[k + 2], ARGV[a + 7], 'GT')
@@ -91,7 +121,12 @@ if #logArgs > 0 then
   if t >= 0 and t < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[3], ARGV[2]) end
 end
 return out
-`)
+`))
+
+// historyTail is how many bytes at the end of a history hold more than
+// store.MaxHistory whole tokens: a token is at most 13 digits of ms, ":",
+// an event id of at most 64 characters and a space.
+const historyTail = (store.MaxHistory + 2) * (13 + 1 + 64 + 1)
 
 // Shapes of recordScript's keys and arguments.
 const (

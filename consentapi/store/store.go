@@ -29,6 +29,14 @@ var (
 	ErrUnavailable = errors.New("store unavailable")
 )
 
+// MaxHistory is how many live records one consent id's history holds at
+// most. A visitor decides a few times per validity period; the bound is far
+// above that and only stops a client that keeps posting decisions naming
+// one id from making that history (and every read and append of it)
+// grow without limit. A decision naming a full history starts a new one
+// under its new id, as one naming an unknown id does: nothing is refused.
+const MaxHistory = 100
+
 // Store is everything the consent service keeps. Implementations are safe
 // for concurrent use.
 type Store interface {
@@ -54,8 +62,12 @@ type ConsentStore interface {
 	// If d.EventID is already recorded for d.Site, Record writes nothing and
 	// returns the stored record with created=false (retries never
 	// duplicate). Otherwise, if d.ConsentID names a live consent of d.Site
-	// the record joins its history; if it is empty, unknown, expired or
-	// erased, the record starts a new history under d.NewConsentID.
+	// whose history holds fewer than MaxHistory records, the record joins
+	// that history; if it is empty, unknown, expired, erased or names a
+	// full history, the record starts a new history under d.NewConsentID.
+	// A history counts the records recorded within d.Retention before
+	// d.RecordedAt (its live records, as long as the site's retention is
+	// unchanged).
 	// Returns ErrUnknownBanner if d.Banner is not a stored banner of d.Site,
 	// ErrUnavailable if the backend cannot be reached.
 	Record(ctx context.Context, d Decision) (rec Record, created bool, err error)

@@ -26,6 +26,8 @@ func Run(t *testing.T, open Open) {
 		{"RecordAppends", testRecordAppends},
 		{"UnknownConsentStartsNew", testUnknownConsentStartsNew},
 		{"DuplicateEvent", testDuplicateEvent},
+		{"HistoryCap", testHistoryCap},
+		{"HistoryCapExpired", testHistoryCapExpired},
 		{"Source", testSource},
 		{"UnknownBanner", testUnknownBanner},
 		{"Erase", testErase},
