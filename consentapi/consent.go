@@ -6,7 +6,6 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/store"
@@ -137,20 +136,13 @@ func (s *Server) takesBack(ctx context.Context, si *site, req *decisionRequest, 
 	if req.ConsentID == "" {
 		return false, nil
 	}
-	recs, err := s.store.Consent(ctx, si.cfg.ID, req.ConsentID)
+	latest, err := s.store.Latest(ctx, si.cfg.ID, req.ConsentID, req.EventID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil
 	case err != nil:
 		return false, err
 	}
-	if i := slices.IndexFunc(recs, func(r store.Record) bool { return r.EventID == req.EventID }); i >= 0 {
-		recs = recs[:i]
-	}
-	if len(recs) == 0 {
-		return false, nil
-	}
-	latest := recs[len(recs)-1]
 	for id, granted := range cats {
 		if !granted && latest.Categories[id] {
 			return true, nil
@@ -173,12 +165,20 @@ func refusal(cats map[string]bool) store.Action {
 // handleConsentGet returns a consent's current state:
 // GET /v1/sites/{site}/consents/{id}.
 func (s *Server) handleConsentGet(c echo.Context) error {
-	recs, err := s.history(c)
+	si := siteOf(c)
+	id := c.Param("id")
+	if !validConsentID(id) {
+		return errStatus(http.StatusNotFound, "no such consent")
+	}
+	rec, err := s.store.Latest(c.Request().Context(), si.cfg.ID, id, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return errStatus(http.StatusNotFound, "no such consent")
+	}
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return writeConsent(c, http.StatusOK, recs[len(recs)-1], true)
+	return writeConsent(c, http.StatusOK, rec, true)
 }
 
 // handleConsentExport returns a consent's full history with its banners:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -307,7 +308,8 @@ func TestEventIDReuse(t *testing.T) {
 	}
 }
 
-// readCounter is a store that counts the reads of a consent's history.
+// readCounter is a store that counts the reads of a consent (its history
+// or its latest record).
 type readCounter struct {
 	store.Store
 	reads atomic.Int64
@@ -316,6 +318,11 @@ type readCounter struct {
 func (r *readCounter) Consent(ctx context.Context, site, id string) ([]store.Record, error) {
 	r.reads.Add(1)
 	return r.Store.Consent(ctx, site, id)
+}
+
+func (r *readCounter) Latest(ctx context.Context, site, id, before string) (store.Record, error) {
+	r.reads.Add(1)
+	return r.Store.Latest(ctx, site, id, before)
 }
 
 // TestWithdraw checks that a decision is recorded as withdraw only when it
@@ -566,6 +573,69 @@ func TestSourceShown(t *testing.T) {
 			}
 			if g, w := strings.Join(got, ","), "source,"+strings.Join(sources, ","); g != w {
 				t.Errorf("csv last column %s, want %s", g, w)
+			}
+		})
+	}
+}
+
+// TestFullHistory posts decisions naming one consent id until its history
+// holds store.MaxHistory records: the next one, a withdrawal judged
+// against that history's latest record, is recorded under a new consent
+// id that the answer carries, its retry answers the same, and the full
+// history still reads back whole, its latest record last.
+func TestFullHistory(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			const consents = "/v1/sites/shop/consents"
+			post := func(body map[string]any) *httptest.ResponseRecorder {
+				t.Helper()
+				return e.do(t, request{method: "POST", path: consents, body: e.decision(t, body)})
+			}
+			event := func(i int) string { return fmt.Sprintf("evt-full-history-%06d", i) }
+			id := ""
+			for i := range store.MaxHistory {
+				body := map[string]any{"event_id": event(i)}
+				if id != "" {
+					body["consent_id"] = id
+				}
+				rec := post(body)
+				wantStatus(t, rec, http.StatusCreated)
+				got := decode[answer](t, rec).ConsentID
+				if id != "" && got != id {
+					t.Fatalf("decision %d got consent id %q, want %q", i+1, got, id)
+				}
+				id = got
+			}
+			withdraw := map[string]any{"event_id": event(store.MaxHistory), "consent_id": id, "action": "withdraw",
+				"categories": map[string]any{"necessary": true, "analytics": false, "marketing": false}}
+			rec := post(withdraw)
+			wantStatus(t, rec, http.StatusCreated)
+			capped := decode[answer](t, rec)
+			if capped.ConsentID == id || capped.ConsentID == "" || capped.Action != store.Withdraw {
+				t.Fatalf("decision naming a full history: consent id %q (full %q), action %q; want a new id, withdraw", capped.ConsentID, id, capped.Action)
+			}
+			retry := post(withdraw)
+			wantStatus(t, retry, http.StatusOK)
+			if got := decode[answer](t, retry); got.ConsentID != capped.ConsentID || got.Action != store.Withdraw {
+				t.Errorf("retry: consent id %q, action %q; want %q, withdraw", got.ConsentID, got.Action, capped.ConsentID)
+			}
+
+			get := e.do(t, request{method: "GET", path: consents + "/" + id})
+			wantStatus(t, get, http.StatusOK)
+			if got := decode[answer](t, get); got.EventID != event(store.MaxHistory-1) {
+				t.Errorf("full history's latest is %s, want %s", got.EventID, event(store.MaxHistory-1))
+			}
+			get = e.do(t, request{method: "GET", path: consents + "/" + capped.ConsentID})
+			wantStatus(t, get, http.StatusOK)
+			if got := decode[answer](t, get); got.EventID != event(store.MaxHistory) {
+				t.Errorf("new history's latest is %s, want %s", got.EventID, event(store.MaxHistory))
+			}
+			ex := e.do(t, request{method: "GET", path: consents + "/" + id + "/export"})
+			wantStatus(t, ex, http.StatusOK)
+			var export struct{ Records []store.Record }
+			if err := json.Unmarshal(ex.Body.Bytes(), &export); err != nil || len(export.Records) != store.MaxHistory {
+				t.Errorf("export of the full history has %d records (%v), want %d", len(export.Records), err, store.MaxHistory)
 			}
 		})
 	}

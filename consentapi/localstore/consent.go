@@ -134,6 +134,35 @@ func historyFull(tx *bolt.Tx, site, id string, since time.Time) bool {
 	return false
 }
 
+// latest returns the newest live record of a consent recorded before the
+// history key end (nil: the newest of all), walking back from there;
+// ErrNotFound if there is none.
+func latest(tx *bolt.Tx, site, id string, end []byte, now time.Time) (*storedRecord, error) {
+	p := prefix(b(site), b(id))
+	c := tx.Bucket(bConsents).Cursor()
+	if end == nil {
+		// Past the history's last key: the separator after id is 0, so
+		// the same parts ending in 1 sort after every key of it.
+		end = append(key(b(site), b(id)), 1)
+	}
+	k, _ := c.Seek(end)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, p); k, _ = c.Prev() {
+		r, err := getRecord(tx, site, string(k[len(p)+9:]))
+		if err != nil {
+			return nil, err
+		}
+		if r != nil && r.DeleteAt.After(now) {
+			return r, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
 // history returns the live records of a consent, oldest first.
 func (s *Store) history(tx *bolt.Tx, site, id string, now time.Time) ([]*storedRecord, error) {
 	h := tx.Bucket(bHeads).Get(key(b(site), b(id)))
@@ -171,6 +200,38 @@ func (s *Store) Consent(ctx context.Context, site, consentID string) ([]store.Re
 	})
 	if err != nil {
 		return nil, wrap("consent", err)
+	}
+	return out, nil
+}
+
+// Latest implements store.ConsentStore: it reads the history's keys from
+// the newest back, and the records until a live one.
+func (s *Store) Latest(ctx context.Context, site, consentID, before string) (store.Record, error) {
+	var out store.Record
+	err := s.view(func(tx *bolt.Tx) error {
+		now := s.now()
+		if h := tx.Bucket(bHeads).Get(key(b(site), b(consentID))); len(h) != 8 || !keyTime(h).After(now) {
+			return store.ErrNotFound
+		}
+		var end []byte
+		if before != "" {
+			r, err := getRecord(tx, site, before)
+			if err != nil {
+				return err
+			}
+			if r != nil && r.ConsentID == consentID {
+				end = key(b(site), b(consentID), timeKey(r.RecordedAt), b(before))
+			}
+		}
+		r, err := latest(tx, site, consentID, end, now)
+		if err != nil {
+			return err
+		}
+		out = r.Record
+		return nil
+	})
+	if err != nil {
+		return store.Record{}, wrap("latest", err)
 	}
 	return out, nil
 }

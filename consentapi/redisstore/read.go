@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,54 @@ func (s *Store) Consent(ctx context.Context, site, consentID string) ([]store.Re
 		return nil, fmt.Errorf("consent: %w", store.ErrNotFound)
 	}
 	return recs, nil
+}
+
+// Latest implements store.ConsentStore: the history, then its newest
+// record (records of one retention expire oldest first); only if that one
+// has expired, the others, in one MGET.
+func (s *Store) Latest(ctx context.Context, site, consentID, before string) (store.Record, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	hist, err := s.c.Get(ctx, consentKey(site, consentID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return store.Record{}, fmt.Errorf("latest: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Record{}, fmt.Errorf("latest: %w", unavailable(err))
+	}
+	entries := parseHistory(hist)
+	if before != "" {
+		if i := slices.IndexFunc(entries, func(e historyEntry) bool { return e.event == before }); i >= 0 {
+			entries = entries[:i]
+		}
+	}
+	if len(entries) == 0 {
+		return store.Record{}, fmt.Errorf("latest: %w", store.ErrNotFound)
+	}
+	last := entries[len(entries)-1].event
+	v, err := s.c.Get(ctx, recordKey(site, last)).Result()
+	switch {
+	case err == nil:
+		var r store.Record
+		if err := json.Unmarshal([]byte(v), &r); err != nil {
+			return store.Record{}, fmt.Errorf("latest: decode record: %w", err)
+		}
+		return r, nil
+	case !errors.Is(err, redis.Nil):
+		return store.Record{}, fmt.Errorf("latest: %w", unavailable(err))
+	}
+	evs := make([]string, len(entries)-1)
+	for i, e := range entries[:len(entries)-1] {
+		evs[i] = e.event
+	}
+	recs, err := s.records(ctx, site, evs)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("latest: %w", err)
+	}
+	if len(recs) == 0 {
+		return store.Record{}, fmt.Errorf("latest: %w", store.ErrNotFound)
+	}
+	return recs[len(recs)-1], nil
 }
 
 // records reads the live records of events, in order, in one MGET.

@@ -74,6 +74,11 @@ type ConsentStore interface {
 	// Consent returns the live history of a consent id, oldest first.
 	// Returns ErrNotFound if there is none.
 	Consent(ctx context.Context, site, consentID string) ([]Record, error)
+	// Latest returns the newest live record of a consent id's history,
+	// reading that record only; if before names an event of the history,
+	// the newest live record before it instead. Returns ErrNotFound if
+	// there is none.
+	Latest(ctx context.Context, site, consentID, before string) (Record, error)
 	// Erase deletes every per-visitor record of a consent id, including its
 	// proof-log entries and event ids; aggregates are kept. Returns
 	// ErrNotFound if there is no live history.

@@ -101,3 +101,56 @@ func testHistoryCapExpired(t *testing.T, s store.Store) {
 		t.Errorf("decision naming a history of records past its retention got consent id %q, want %q", rec.ConsentID, id)
 	}
 }
+
+// testLatest reads a consent's newest record, or the newest before an
+// event of its history, skipping records past their retention.
+func testLatest(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	PutBanner(t, s, site)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	first := mustRecord(t, s, decision(1, "", now))
+	id := first.ConsentID
+	second := mustRecord(t, s, decision(2, id, now.Add(time.Millisecond)))
+	short := decision(3, id, now.Add(2*time.Millisecond))
+	short.Retention = 1500 * time.Millisecond
+	third := mustRecord(t, s, short)
+	tests := []struct {
+		name, before string
+		want         *store.Record
+	}{
+		{"newest", "", &third},
+		{"before the newest", third.EventID, &second},
+		{"before the second", second.EventID, &first},
+		{"before the first", first.EventID, nil},
+		{"before an event of no history", "event-of-nothing-1", &third},
+		{"before an event of another history", decision(9, "", now).EventID, &third},
+	}
+	mustRecord(t, s, decision(9, "", now))
+	check := func(name, before string, want *store.Record) {
+		t.Helper()
+		got, err := s.Latest(ctx, site, id, before)
+		if want == nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: %+v, err=%v; want ErrNotFound", name, got, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if err := equal(got, *want); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, tt := range tests {
+		check(tt.name, tt.before, tt.want)
+	}
+	if _, err := s.Latest(ctx, site, "never-issued-id", ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown id: err=%v, want ErrNotFound", err)
+	}
+	time.Sleep(2 * time.Second)
+	check("newest once the newest expired", "", &second)
+	if err := s.Erase(ctx, site, id); err != nil {
+		t.Fatal(err)
+	}
+	check("erased", "", nil)
+}

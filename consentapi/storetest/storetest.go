@@ -28,6 +28,7 @@ func Run(t *testing.T, open Open) {
 		{"DuplicateEvent", testDuplicateEvent},
 		{"HistoryCap", testHistoryCap},
 		{"HistoryCapExpired", testHistoryCapExpired},
+		{"Latest", testLatest},
 		{"Source", testSource},
 		{"UnknownBanner", testUnknownBanner},
 		{"Erase", testErase},
