@@ -14,7 +14,9 @@ import "github.com/crumbhq/crumb/consentapi/store"
 //	crumb:{site}:c:{consent_id}   string  a consent's history: "ms:event_id" tokens,
 //	                                      oldest first, separated by spaces; expires
 //	                                      with its newest record. Tokens past the
-//	                                      retention are dropped on each append.
+//	                                      retention are dropped on each append; a
+//	                                      history of store.MaxHistory live tokens
+//	                                      is not appended to (record.go).
 //	crumb:{site}:log:{day}        zset    the proof log of a day: event ids scored by
 //	                                      time; expires at the end of the day plus the
 //	                                      retention.
