@@ -30,8 +30,9 @@ export function recorded(res) {
   if (!res.consent_id || !stored) return
   stored.id = res.consent_id
   // Leave a cookie the server has set (same origin) alone: Safari keeps
-  // server-set cookies for their full Max-Age, script-set ones 7 days. But
-  // the server knows nothing of GPC: a choice made under it keeps its mark.
+  // server-set cookies for their full Max-Age, script-set ones 7 days. The
+  // server marks a grant made under GPC only when the request carried
+  // Sec-GPC: 1; without the header the mark is written here.
   const c = readCookie()
   if (c?.id != stored.id || c.g != stored.g) writeCookie(stored)
 }
