@@ -35,6 +35,7 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 	if err := s.checkWidgetVersion(c.Request().Context(), req.WidgetVersion); err != nil {
 		return err
 	}
+	sent := req.Action // what the client asked for, before withdraw is judged
 	if req.Action == store.Withdraw {
 		takesBack, err := s.takesBack(c.Request().Context(), si, &req, cats)
 		if err != nil {
@@ -73,7 +74,7 @@ func (s *Server) handleConsentCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !created && !sameDecision(rec, d.Record) {
+	if !created && !sameDecision(rec, d.Record, sent) {
 		// The event id is another decision's (another visitor's, or a
 		// client reusing ids): answering with that record would hand this
 		// visitor its consent id and cookie and drop their own choice.
@@ -118,8 +119,21 @@ func explicitUnderGPC(r *http.Request, gpc map[string]bool, rec store.Record) bo
 // consent got a new id, and its retry names the old one again. Nor is the
 // source: it says what triggered the choice, not what was chosen, and the
 // retry keeps the stored one.
-func sameDecision(stored, retry store.Record) bool {
-	return stored.Action == retry.Action && stored.Revision == retry.Revision &&
+//
+// The action is compared with what the retry sent (sent), not with the
+// action the server derived from it: a decision sent as withdraw is
+// recorded as withdraw or as its refusal (reject_all or custom, which its
+// categories decide) depending on the consent's records when it was
+// judged, and another decision on the same consent committing between the
+// first try and its retry can make the retry judge it the other way. Any
+// other action must match exactly; the categories always must, so a
+// different choice under the same event id is still refused.
+func sameDecision(stored, retry store.Record, sent store.Action) bool {
+	action := stored.Action == retry.Action
+	if sent == store.Withdraw {
+		action = stored.Action == store.Withdraw || stored.Action == refusal(retry.Categories)
+	}
+	return action && stored.Revision == retry.Revision &&
 		stored.Banner == retry.Banner && stored.Language == retry.Language &&
 		maps.Equal(stored.Categories, retry.Categories)
 }
@@ -130,8 +144,10 @@ func sameDecision(stored, retry store.Record) bool {
 // store does not know (never issued, expired, erased: a new consent
 // starts), nothing is taken back. A retry (its event id already in the
 // history) is judged against the records before it, as the first try
-// was, so that both are recorded under the same action. It is the one
-// action that reads the consent before recording.
+// was, so that both usually come to the same action; when a decision
+// committed between the first try's read and its write they do not, and
+// sameDecision accepts either. It is the one action that reads the
+// consent before recording.
 func (s *Server) takesBack(ctx context.Context, si *site, req *decisionRequest, cats map[string]bool) (bool, error) {
 	if req.ConsentID == "" {
 		return false, nil

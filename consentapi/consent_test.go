@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -421,6 +422,101 @@ func TestWithdrawStoreDown(t *testing.T) {
 			wantStatus(t, rec, http.StatusServiceUnavailable)
 			if rec.Header().Get("Retry-After") == "" {
 				t.Error("no Retry-After")
+			}
+		})
+	}
+}
+
+// interleave is a store that runs a hook once right after the Latest read
+// made for a decision with a given event id (the read of withdraw, before
+// it records): another decision can then commit between that read and
+// the write, as a concurrent request can.
+type interleave struct {
+	store.Store
+	mu    sync.Mutex
+	hooks map[string]func() // by event id
+}
+
+func (s *interleave) Latest(ctx context.Context, site, id, before string) (store.Record, error) {
+	r, err := s.Store.Latest(ctx, site, id, before)
+	s.mu.Lock()
+	hook := s.hooks[before]
+	delete(s.hooks, before)
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return r, err
+}
+
+// TestWithdrawRetryAfterInterleave: a decision sent as withdraw is judged
+// against the consent's latest record; when another decision on the
+// consent commits between that read and the write, a byte-identical retry
+// judges it the other way. The retry is still the same request and gets
+// the stored record (200), whichever action was recorded; a decision that
+// differs from what the first try sent is still 409.
+func TestWithdrawRetryAfterInterleave(t *testing.T) {
+	cats := func(analytics, marketing bool) map[string]any {
+		return map[string]any{"necessary": true, "analytics": analytics, "marketing": marketing}
+	}
+	withdraw := func(analytics, marketing bool) map[string]any {
+		return map[string]any{"action": "withdraw", "categories": cats(analytics, marketing)}
+	}
+	rejectAll := map[string]any{"action": "reject_all", "categories": cats(false, false)}
+	acceptAll := map[string]any{"action": "accept_all", "categories": cats(true, true)}
+	tests := []struct {
+		name        string
+		before      map[string]any // the consent's first record
+		req         map[string]any // sent twice, with one event id
+		between     map[string]any // commits between the first try's read and write
+		retry       map[string]any // changes on the retry; nil: byte-identical
+		firstAction string
+		status      int
+	}{
+		{"took back, then a refusal committed", acceptAll, withdraw(false, false), rejectAll, nil, "withdraw", http.StatusOK},
+		{"took back one, then a refusal committed", acceptAll, withdraw(false, true), map[string]any{"action": "custom", "categories": cats(false, true)}, nil, "withdraw", http.StatusOK},
+		{"took back nothing, then a grant committed", rejectAll, withdraw(false, false), acceptAll, nil, "reject_all", http.StatusOK},
+		{"took back nothing (custom), then a grant committed", rejectAll, withdraw(true, false), acceptAll, nil, "custom", http.StatusOK},
+		{"other categories under the event id", acceptAll, withdraw(false, false), rejectAll, withdraw(true, false), "withdraw", http.StatusConflict},
+		{"sent as reject_all under the event id", acceptAll, withdraw(false, false), rejectAll, rejectAll, "withdraw", http.StatusConflict},
+		{"sent as custom under the event id", acceptAll, withdraw(true, false), rejectAll, map[string]any{"action": "custom", "categories": cats(true, false)}, "withdraw", http.StatusConflict},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			st := &interleave{Store: b.open(t), hooks: map[string]func(){}}
+			e := newEnvOn(t, st)
+			const consents = "/v1/sites/shop/consents"
+			for i, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					event := func(n int) string { return "evt-interleave-" + strconv.Itoa(1000000000+10*i+n) }
+					rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, merge(tt.before, map[string]any{"event_id": event(0)}))})
+					wantStatus(t, rec, http.StatusCreated)
+					id := decode[answer](t, rec).ConsentID
+					st.mu.Lock()
+					st.hooks[event(1)] = func() {
+						rec := e.do(t, request{method: "POST", path: consents, body: e.decision(t, merge(tt.between, map[string]any{"event_id": event(2), "consent_id": id}))})
+						wantStatus(t, rec, http.StatusCreated)
+					}
+					st.mu.Unlock()
+					req := merge(tt.req, map[string]any{"event_id": event(1), "consent_id": id})
+					first := e.do(t, request{method: "POST", path: consents, body: e.decision(t, req)})
+					wantStatus(t, first, http.StatusCreated)
+					if got := decode[answer](t, first).Action; string(got) != tt.firstAction {
+						t.Fatalf("first try recorded as %q, want %q", got, tt.firstAction)
+					}
+					retry := e.do(t, request{method: "POST", path: consents, body: e.decision(t, merge(req, tt.retry))})
+					wantStatus(t, retry, tt.status)
+					if tt.status == http.StatusOK && retry.Body.String() != first.Body.String() {
+						t.Errorf("retry answered\n%s\nwant the stored record\n%s", retry.Body, first.Body)
+					}
+					// Three records: the first, the one between, the withdraw; a
+					// refused reuse added none.
+					ex := e.do(t, request{method: "GET", path: consents + "/" + id + "/export"})
+					wantStatus(t, ex, http.StatusOK)
+					if n := len(decode[struct{ Records []store.Record }](t, ex).Records); n != 3 {
+						t.Errorf("%d records, want 3: %s", n, ex.Body)
+					}
+				})
 			}
 		})
 	}
