@@ -1,8 +1,11 @@
 package consentapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,4 +177,73 @@ func TestStoreDown(t *testing.T) {
 		}
 	}
 	wantStatus(t, e.do(t, request{method: "GET", path: "/healthz"}), http.StatusOK)
+}
+
+// TestClientGone: a request whose client went away (its context
+// cancelled) while the store was read is not a store outage: answered 499
+// (nginx's "client closed request"), logged at debug, not counted in
+// crumb_store_errors_total (which alerts) nor logged as a warning.
+func TestClientGone(t *testing.T) {
+	const proofs = "/v1/admin/sites/shop/proofs?from=2026-01-01&to=2026-01-02"
+	tests := []struct {
+		name     string
+		req      request
+		backends []string // the stores that read with the request's context here
+	}{
+		{"proof export", request{method: "GET", path: proofs, header: admin}, []string{"embedded", "redis"}},
+		{"consent read", request{method: "GET", path: "/v1/sites/shop/consents/AAAAAAAAAAAAAAAAAAAAAA"}, []string{"redis"}},
+		{"readiness", request{method: "GET", path: "/readyz"}, []string{"redis"}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			var logs syncBuffer
+			e := newEnvOn(t, b.open(t), func(o *consentapi.Options) {
+				o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			})
+			for _, tt := range tests {
+				if !slices.Contains(tt.backends, b.name) {
+					continue
+				}
+				t.Run(tt.name, func(t *testing.T) {
+					ctx, cancel := context.WithCancel(context.Background())
+					cancel()
+					tt.req.ctx = ctx
+					logged := len(logs.String())
+					rec := e.do(t, tt.req)
+					wantStatus(t, rec, 499)
+					if got := rec.Header().Get("Retry-After"); got != "" {
+						t.Errorf("Retry-After %q", got)
+					}
+					if n := storeErrors(t, e); n != 0 {
+						t.Errorf("crumb_store_errors_total=%v, want 0", n)
+					}
+					out := logs.String()[logged:]
+					if strings.Contains(out, "store unavailable") || strings.Contains(out, "level=WARN") || strings.Contains(out, "level=ERROR") {
+						t.Errorf("logged as a failure:\n%s", out)
+					}
+					if !strings.Contains(out, `level=DEBUG msg="client went away"`) {
+						t.Errorf("no debug line for the client going away:\n%s", out)
+					}
+				})
+			}
+		})
+	}
+}
+
+// storeErrors sums crumb_store_errors_total over its routes.
+func storeErrors(t *testing.T, e *env) float64 {
+	t.Helper()
+	families, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, f := range families {
+		if f.GetName() == "crumb_store_errors_total" {
+			for _, m := range f.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }

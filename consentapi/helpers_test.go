@@ -107,6 +107,7 @@ type request struct {
 	origin, ctype      string // ctype defaults to application/json when there is a body
 	host               string // default api.crumb.example
 	header             map[string]string
+	ctx                context.Context // the request's context; default none
 }
 
 func (e *env) do(tb testing.TB, r request) *httptest.ResponseRecorder {
@@ -116,6 +117,9 @@ func (e *env) do(tb testing.TB, r request) *httptest.ResponseRecorder {
 		body = strings.NewReader(r.body)
 	}
 	req := httptest.NewRequest(r.method, r.path, body)
+	if r.ctx != nil {
+		req = req.WithContext(r.ctx)
+	}
 	req.Host = "api.crumb.example"
 	if r.host != "" {
 		req.Host = r.host

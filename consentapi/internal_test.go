@@ -1,6 +1,8 @@
 package consentapi
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,5 +104,35 @@ func TestLimiter(t *testing.T) {
 		if n := len(l.shards[i].buckets); n != 0 {
 			t.Fatalf("sweep left %d idle buckets", n)
 		}
+	}
+}
+
+// TestClientGoneErrors: a cancelled request is the client's doing whether
+// the store passes context.Canceled on or reports itself unavailable; an
+// unavailable store under a live request, or a timeout, is not.
+func TestClientGoneErrors(t *testing.T) {
+	live := context.Background()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"context.Canceled", gone, context.Canceled, true},
+		{"context.Canceled wrapped", gone, fmt.Errorf("latest: %w", context.Canceled), true},
+		{"unavailable, keeping the cause", gone, fmt.Errorf("%w: %w", store.ErrUnavailable, context.Canceled), true},
+		{"unavailable, dropping the cause", gone, fmt.Errorf("%w: context canceled", store.ErrUnavailable), true},
+		{"unavailable, client still there", live, store.ErrUnavailable, false},
+		{"store timeout", live, context.DeadlineExceeded, false},
+		{"other error, client gone", gone, store.ErrNotFound, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := clientGone(tt.ctx, tt.err); got != tt.want {
+				t.Errorf("clientGone=%v, want %v", got, tt.want)
+			}
+		})
 	}
 }

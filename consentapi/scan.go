@@ -47,9 +47,15 @@ func (s *Server) scanRoutes(a *echo.Group, admin []echo.MiddlewareFunc) {
 }
 
 // handleScanStart queues a scan of the site now: 202 with the job id.
+//
+// Without a queue (the embedded store and no -workers) it is 409, not 503:
+// no scan worker will ever take the job until the server is restarted
+// with other settings, so a retry cannot help (503 and Retry-After say it
+// can), and nothing is down (a 503 would count as a store outage). The
+// message names the settings that turn scans on.
 func (s *Server) handleScanStart(c echo.Context) error {
 	if s.opts.Scans.Enqueue == nil {
-		return errStatus(http.StatusServiceUnavailable, "no scan workers: run crumb with a Redis URL and `crumb worker`, or `crumb serve --workers N`")
+		return errStatus(http.StatusConflict, "scans are off on this server: no scan workers are configured; start crumb serve with -workers N (CRUMB_WORKERS), or on Redis (-redis-url) with `crumb worker` processes")
 	}
 	si := siteOf(c)
 	site, _, err := s.scanSite(c.Request().Context(), si)

@@ -171,14 +171,35 @@ func TestScanAdmin(t *testing.T) {
 	}
 }
 
+// TestScanStartWithoutWorkers: without scan workers (the embedded store,
+// no -workers) starting a scan is a 409 naming the settings that turn
+// scans on: no Retry-After (waiting does not help) and not counted as a
+// store outage.
 func TestScanStartWithoutWorkers(t *testing.T) {
 	e := newEnv(t)
-	rec := e.do(t, request{method: "POST", path: "/v1/admin/sites/shop/scans", header: bearer})
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "workers") {
-		t.Errorf("start scan with no queue: %d %s", rec.Code, rec.Body)
+	tests := []struct {
+		name   string
+		path   string
+		status int
+		want   string // in the error
+	}{
+		{"no workers", "/v1/admin/sites/shop/scans", http.StatusConflict, "-workers"},
+		{"unknown site", "/v1/admin/sites/nope/scans", http.StatusNotFound, ""},
 	}
-	if rec := e.do(t, request{method: "POST", path: "/v1/admin/sites/nope/scans", header: bearer}); rec.Code != 404 {
-		t.Errorf("start scan of an unknown site: %d %s", rec.Code, rec.Body)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := e.do(t, request{method: "POST", path: tt.path, header: bearer})
+			wantStatus(t, rec, tt.status)
+			if msg, _ := errorOf(t, rec); !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not mention %q", msg, tt.want)
+			}
+			if got := rec.Header().Get("Retry-After"); got != "" {
+				t.Errorf("Retry-After %q", got)
+			}
+			if n := storeErrors(t, e); n != 0 {
+				t.Errorf("crumb_store_errors_total=%v, want 0", n)
+			}
+		})
 	}
 }
 
