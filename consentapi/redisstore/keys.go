@@ -14,7 +14,8 @@ import "github.com/crumbhq/crumb/consentapi/store"
 //	crumb:{site}:c:{consent_id}   string  a consent's history: "ms:event_id" tokens,
 //	                                      oldest first, separated by spaces; expires
 //	                                      with its newest record. Tokens past the
-//	                                      retention are dropped on each append; a
+//	                                      retention whose record has expired are
+//	                                      dropped on each append; a
 //	                                      history of store.MaxHistory live tokens
 //	                                      is not appended to (record.go).
 //	crumb:{site}:log:{day}        zset    the proof log of a day: event ids scored by

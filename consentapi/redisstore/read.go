@@ -233,7 +233,11 @@ func (s *Store) Impression(ctx context.Context, site string, at time.Time, reten
 	k := aggKey(site, store.Day(at))
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HIncrBy(ctx, k, "imp", 1)
-		p.PExpireAt(ctx, k, store.DayEnd(at).Add(retention))
+		// Only ever later, as recordScript does: NX sets the first
+		// expiry, GT moves it out.
+		until := store.DayEnd(at).Add(retention).UnixMilli()
+		p.Do(ctx, "pexpireat", k, until, "nx")
+		p.Do(ctx, "pexpireat", k, until, "gt")
 		return nil
 	})
 	if err != nil {
@@ -280,18 +284,32 @@ func (s *Store) Stats(ctx context.Context, site string, first, last time.Time) (
 }
 
 // Proofs implements store.StatsStore: day by day, proofBatch records per
-// round trip pair (ZRANGEBYSCORE, MGET).
+// round trip pair (ZRANGEBYSCORE, MGET). Each page starts after the last
+// record delivered, by score (time) and member (event id, the order of
+// equal scores), not at an offset: erasures while an export runs remove
+// members before the cursor and would shift an offset past records never
+// delivered.
 func (s *Store) Proofs(ctx context.Context, site string, from, to time.Time, fn func(store.Record) error) error {
 	if !to.After(from) {
 		return nil
 	}
+	max := "(" + strconv.FormatInt(to.UnixMilli(), 10)
 	for _, day := range store.Days(from, to.Add(-time.Millisecond), maxDays) {
 		lk := logKey(site, day)
-		min := strconv.FormatInt(from.UnixMilli(), 10)
-		max := "(" + strconv.FormatInt(to.UnixMilli(), 10)
-		for offset := int64(0); ; offset += proofBatch {
+		score, last, count := from.UnixMilli(), "", int64(proofBatch)
+		for {
 			rctx, cancel := s.timeout(ctx)
-			evs, err := s.c.ZRangeByScore(rctx, lk, &redis.ZRangeBy{Min: min, Max: max, Offset: offset, Count: proofBatch}).Result()
+			zs, err := s.c.ZRangeByScoreWithScores(rctx, lk, &redis.ZRangeBy{Min: strconv.FormatInt(score, 10), Max: max, Count: count}).Result()
+			// Members at the cursor's time up to its event id were
+			// delivered by the page before.
+			skip := 0
+			for skip < len(zs) && last != "" && int64(zs[skip].Score) == score && member(zs[skip]) <= last {
+				skip++
+			}
+			evs := make([]string, 0, len(zs)-skip)
+			for _, z := range zs[skip:] {
+				evs = append(evs, member(z))
+			}
 			var recs []store.Record
 			if err == nil {
 				recs, err = s.records(rctx, site, evs)
@@ -305,12 +323,26 @@ func (s *Store) Proofs(ctx context.Context, site string, from, to time.Time, fn 
 					return err
 				}
 			}
-			if len(evs) < proofBatch {
+			if int64(len(zs)) < count {
 				break
 			}
+			if len(evs) == 0 {
+				// A whole page of one millisecond's delivered members:
+				// read a wider one.
+				count *= 2
+				continue
+			}
+			end := zs[len(zs)-1]
+			score, last, count = int64(end.Score), member(end), proofBatch
 		}
 	}
 	return nil
+}
+
+// member is a proof-log member: an event id.
+func member(z redis.Z) string {
+	m, _ := z.Member.(string)
+	return m
 }
 
 // PutBanner implements store.BannerStore.

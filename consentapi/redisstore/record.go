@@ -33,19 +33,25 @@ import (
 // (ms), then 9 per decision: the record JSON (whole, with the new id, when
 // no id is named; else what follows the consent id), consent id named (""
 // none), new consent id, time (ms), event id, history token ("ms:event"),
-// record expiry (ms), oldest history time kept (ms), counter fields
+// record expiry (ms), history cutoff (ms: older events are past this
+// decision's retention), counter fields
 // separated by spaces.
 // Returns per decision 1 (recorded under the new id), 2 (recorded under
 // the named id), the stored JSON (a replay) or -1 (unknown banner).
 //
-// A named history holding store.MaxHistory live events or more is full:
-// the decision starts a new history under the new id, as for an unknown
-// id. The history's events are counted, its records not read; a history
-// longer than historyTail bytes (only one written before the bound: this
-// script never appends to a full one) is read from its last historyTail
-// bytes, which hold more than MaxHistory whole events, and whole only if
-// fewer than MaxHistory of those are live. So the check costs
-// O(MaxHistory) even on such a history while it is being hammered.
+// A named history holding store.MaxHistory live events (not older than
+// the decision's retention) or more is full: the decision starts a new
+// history under the new id, as for an unknown id. Live events are counted,
+// their records not read; a history longer than historyTail bytes (only
+// one written before the bound: this script never appends to a full one)
+// is read from its last historyTail bytes, which hold more than MaxHistory
+// whole events, and whole only if fewer than MaxHistory of those are live.
+// So the check costs O(MaxHistory) even on such a history while it is
+// being hammered. An event older than the retention stays in the history
+// while its record exists: a record keeps the retention it was written
+// with, so after the site's retention is shortened older records outlive
+// the new cutoff, and the history must still name them for the visitor's
+// export and erasure.
 var recordScript = redis.NewScript(strings.NewReplacer(
 	"MAX_HISTORY", strconv.Itoa(store.MaxHistory),
 	"HISTORY_TAIL", strconv.Itoa(historyTail),
@@ -56,13 +62,27 @@ if redis.call('EXISTS', KEYS[3]) == 0 then
   for i = 1, n do out[i] = -1 end
   return out
 end
--- The tokens of history h from byte from on that are not past cutoff.
-local function live(h, from, cutoff)
-  local kept = {}
+-- The tokens of history h from byte from on, and how many of them are
+-- not past cutoff (live). With rprefix, an older token is kept if its
+-- record still exists (records written before the site's retention was
+-- shortened outlive the cutoff), uncounted; without, only live ones are.
+local function live(h, from, cutoff, rprefix)
+  local kept, n = {}, 0
   for t in string.gmatch(string.sub(h, from), '%S+') do
-    if tonumber(string.match(t, '^%d+')) >= cutoff then kept[#kept + 1] = t end
+    if tonumber(string.match(t, '^%d+')) >= cutoff then
+      kept[#kept + 1] = t
+      n = n + 1
+    elseif rprefix and redis.call('EXISTS', rprefix .. string.match(t, ':(.*)$')) == 1 then
+      kept[#kept + 1] = t
+    end
   end
-  return kept
+  return kept, n
+end
+-- Expiries only move later: a decision of a shorter retention never
+-- shortens what a longer one set.
+local function extend(k, at)
+  redis.call('PEXPIREAT', k, at, 'NX')
+  redis.call('PEXPIREAT', k, at, 'GT')
 end
 local logArgs, combos = {}, {}
 for i = 1, n do
@@ -73,13 +93,16 @@ for i = 1, n do
     if len > 0 then
       -- The named history's live events, dropping those past their
       -- retention; nil if it is full.
-      local cutoff = tonumber(ARGV[a + 8])
+      local cutoff, cnt = tonumber(ARGV[a + 8]), 0
       if len > HISTORY_TAIL then
         local tail = redis.call('GETRANGE', KEYS[k + 2], -HISTORY_TAIL, -1)
-        kept = live(tail, (string.find(tail, ' ', 1, true) or #tail) + 1, cutoff)
+        kept, cnt = live(tail, (string.find(tail, ' ', 1, true) or #tail) + 1, cutoff)
       end
-      if not kept or #kept < MAX_HISTORY then kept = live(redis.call('GET', KEYS[k + 2]), 1, cutoff) end
-      if #kept >= MAX_HISTORY then kept = nil end
+      if cnt < MAX_HISTORY then
+        local rprefix = string.sub(KEYS[k + 1], 1, #KEYS[k + 1] - #ARGV[a + 5])
+        kept, cnt = live(redis.call('GET', KEYS[k + 2]), 1, cutoff, rprefix)
+      end
+      if cnt >= MAX_HISTORY then kept = nil end
     end
   end
   if kept then
@@ -110,13 +133,13 @@ for i = 1, n do
 end
 if #logArgs > 0 then
   redis.call('ZADD', KEYS[1], unpack(logArgs))
-  redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+  extend(KEYS[1], ARGV[1])
   local counts = {}
   for f, c in pairs(combos) do
     for x in string.gmatch(f, '%S+') do counts[x] = (counts[x] or 0) + c end
   end
   for x, c in pairs(counts) do redis.call('HINCRBY', KEYS[2], x, c) end
-  redis.call('PEXPIREAT', KEYS[2], ARGV[1])
+  extend(KEYS[2], ARGV[1])
   local t = redis.call('PEXPIRETIME', KEYS[3])
   if t >= 0 and t < tonumber(ARGV[2]) then redis.call('PEXPIREAT', KEYS[3], ARGV[2]) end
 end

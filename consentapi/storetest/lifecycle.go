@@ -396,3 +396,108 @@ func testBannerOutlivesShortKeep(t *testing.T, s store.Store) {
 		t.Errorf("banner after a short re-put: %v", err)
 	}
 }
+
+// testRetentionShortened records a decision kept a year, then one on the
+// same consent after the site's retention was shortened to 30 days, when
+// the first is older than that: the first record still lives out its own
+// retention, so the visitor's export shows it and erasure removes it.
+func testRetentionShortened(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	PutBanner(t, s, site)
+	old := base.Add(-60 * 24 * time.Hour)
+	first := mustRecord(t, s, decision(1, "", old))
+	d := decision(2, first.ConsentID, base)
+	d.Retention = 30 * 24 * time.Hour
+	mustRecord(t, s, d)
+
+	recs := mustConsent(t, s, site, first.ConsentID)
+	if len(recs) != 2 {
+		t.Fatalf("export after the retention was shortened holds %d records, want 2 (the older one lives out its own retention)", len(recs))
+	}
+	if err := s.Erase(ctx, site, first.ConsentID); err != nil {
+		t.Fatalf("erase: %v", err)
+	}
+	for _, day := range []time.Time{old, base} {
+		if err := s.Proofs(ctx, site, day.Add(-time.Hour), day.Add(time.Hour), func(r store.Record) error {
+			t.Errorf("proof log after erasure still holds %s of %s", r.EventID, r.ConsentID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nothing of the first record is left to answer a replay of its event.
+	replay := decision(1, "", old)
+	if _, created, err := s.Record(ctx, replay); err != nil || !created {
+		t.Errorf("event of an erased record: created=%v err=%v, want a new record (nothing left of the erased one)", created, err)
+	}
+}
+
+// testDayKeysOutliveShortRetention records, in the last milliseconds of
+// yesterday, a decision and an impression kept a year, then a decision and
+// an impression of a retention that ends the day's keys about 1.5 s from
+// now: the day's proof log and counters keep the longer retention.
+func testDayKeysOutliveShortRetention(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	PutBanner(t, s, site)
+	midnight := time.Now().UTC().Truncate(24 * time.Hour)
+	day := midnight.Add(-3 * time.Millisecond) // yesterday
+	long := mustRecord(t, s, decision(1, "", day))
+	if err := s.Impression(ctx, site, day, year); err != nil {
+		t.Fatal(err)
+	}
+	short := decision(2, "", day.Add(time.Millisecond))
+	short.Retention = time.Until(midnight.Add(1500 * time.Millisecond))
+	mustRecord(t, s, short)
+	if err := s.Impression(ctx, site, short.RecordedAt, short.Retention); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	var logged []string
+	if err := s.Proofs(ctx, site, day.Add(-time.Hour), midnight, func(r store.Record) error {
+		logged = append(logged, r.EventID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 1 || logged[0] != long.EventID {
+		t.Errorf("proof log holds %v, want only %s (kept a year)", logged, long.EventID)
+	}
+	stats, err := s.Stats(ctx, site, day, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stats[0].Decisions[store.Custom]; got != 2 {
+		t.Errorf("day's counters: %d decisions, want 2 (a shorter retention must not shorten the day's counters)", got)
+	}
+	if got := stats[0].Impressions; got != 2 {
+		t.Errorf("day's counters: %d impressions, want 2", got)
+	}
+}
+
+// testProofsWhileErasing erases each consent as soon as the export has
+// delivered its record: every record is still delivered once.
+func testProofsWhileErasing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	PutBanner(t, s, site)
+	start := time.Date(2026, 4, 2, 12, 0, 0, 0, time.UTC)
+	const n = 1203 // more than two batches
+	for i := range n {
+		// Three decisions a millisecond: equal scores across batch ends.
+		mustRecord(t, s, decision(i, "", start.Add(time.Duration(i/3)*time.Millisecond)))
+	}
+	seen := map[string]int{}
+	if err := s.Proofs(ctx, site, start, start.Add(time.Hour), func(r store.Record) error {
+		seen[r.EventID]++
+		return s.Erase(ctx, site, r.ConsentID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != n {
+		t.Errorf("export delivered %d of %d records while they were erased behind it", len(seen), n)
+	}
+	for ev, c := range seen {
+		if c != 1 {
+			t.Errorf("%s delivered %d times", ev, c)
+		}
+	}
+}

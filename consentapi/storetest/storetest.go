@@ -42,6 +42,9 @@ func Run(t *testing.T, open Open) {
 		{"WidgetVersions", testWidgetVersions},
 		{"BannerOutlivesShortKeep", testBannerOutlivesShortKeep},
 		{"Expiry", testExpiry},
+		{"RetentionShortened", testRetentionShortened},
+		{"DayKeysOutliveShortRetention", testDayKeysOutliveShortRetention},
+		{"ProofsWhileErasing", testProofsWhileErasing},
 		{"Concurrent", testConcurrent},
 	}
 	for _, tt := range tests {
