@@ -294,6 +294,10 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 			return nil, "", usagef("serve: %v", err)
 		}
 		st, err := redisstore.New(ctx, client, redisstore.Options{Logger: logger, Fsync: c.redisFsync, RewriteAfterErase: c.rewriteAfterErase()})
+		if errors.Is(err, redisstore.ErrClusterNode) {
+			client.Close()
+			return nil, "", usagef("serve: -redis-url: %v", err)
+		}
 		if err != nil {
 			client.Close()
 			return nil, "", fmt.Errorf("serve: open redis store: %w", err)

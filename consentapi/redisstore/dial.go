@@ -84,6 +84,9 @@ func dial(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := masterOnly(o.RouteByLatency, o.RouteRandomly, o.ReplicaOnly); err != nil {
+			return nil, err
+		}
 		return redis.NewFailoverClient(o), nil
 	case "redis-cluster", "rediss-cluster":
 		hosts, _, _, ok := splitHosts(u)
@@ -100,12 +103,25 @@ func dial(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := masterOnly(o.RouteByLatency, o.RouteRandomly, o.ReadOnly); err != nil {
+			return nil, err
+		}
 		setTimeouts(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.MinRetryBackoff, &o.MaxRetryBackoff)
 		o.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(o), nil
 	default:
 		return nil, fmt.Errorf("scheme %q: want redis, rediss, unix, redis-sentinel or redis-cluster", u.Scheme)
 	}
+}
+
+// masterOnly refuses the go-redis options that send commands to replicas
+// (route_by_latency, route_randomly, and replica_only or read_only): crumb
+// reads what it has just written, and writes only to masters.
+func masterOnly(byLatency, randomly, replicas bool) error {
+	if byLatency || randomly || replicas {
+		return errors.New("route_by_latency, route_randomly, replica_only and read_only send commands to replicas; crumb reads what it has just written and needs the master: remove them")
+	}
+	return nil
 }
 
 // sentinelParams are the query parameters that authenticate to the

@@ -237,3 +237,26 @@ func TestDialSentinelWithPasswords(t *testing.T) {
 		}
 	}
 }
+
+// TestDialRefusesReplicaRouting checks that the go-redis options that send
+// commands to replicas are refused with a message, never a panic: crumb
+// reads what it has just written.
+func TestDialRefusesReplicaRouting(t *testing.T) {
+	for _, raw := range []string{
+		"redis-sentinel://s1:26379/mymaster?route_randomly=true",
+		"redis-sentinel://s1:26379/mymaster?route_by_latency=true",
+		"redis-sentinel://s1:26379/mymaster?replica_only=true",
+		"redis-cluster://n1:7000,n2:7001?read_only=true",
+		"redis-cluster://n1:7000?route_randomly=true",
+	} {
+		c, err := redisstore.Dial(raw)
+		if err == nil {
+			c.Close()
+			t.Errorf("Dial(%q) succeeded", raw)
+			continue
+		}
+		if !strings.Contains(err.Error(), "needs the master") {
+			t.Errorf("Dial(%q): %v, want a message that crumb needs the master", raw, err)
+		}
+	}
+}

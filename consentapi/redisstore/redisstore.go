@@ -27,6 +27,10 @@ var _ store.Store = (*Store)(nil)
 // ErrNoAOF is returned by New when a master has appendonly off.
 var ErrNoAOF = errors.New("redis persistence: appendonly is off; crumb needs AOF (appendonly yes) so that acknowledged proofs survive a crash")
 
+// ErrClusterNode is returned by New when a URL for one server leads to a
+// node of a Redis Cluster.
+var ErrClusterNode = errors.New("redis: this server is a node of a Redis Cluster (cluster_enabled:1); give its nodes as redis-cluster://host:port[,host:port…]")
+
 // ErrWeakFsync is returned by New when a master's appendfsync policy is
 // weaker than Options.Fsync asks for, or cannot be read.
 var ErrWeakFsync = errors.New("redis persistence: fsync policy refused")
@@ -147,6 +151,17 @@ func loadScript(ctx context.Context, c redis.UniversalClient, sc *redis.Script) 
 // server that refuses CONFIG GET (a managed Redis, an ACL) passes on its
 // AOF alone; FsyncAlways must see the policy.
 func CheckPersistence(ctx context.Context, c redis.UniversalClient, want Fsync) error {
+	if _, ok := c.(*redis.ClusterClient); !ok {
+		// A node of a cluster answers a standalone client for its own
+		// slots only: every site whose slot is elsewhere would fail.
+		info, err := c.Info(ctx, "cluster").Result()
+		if err != nil {
+			return fmt.Errorf("redis cluster info: %w", unavailable(err))
+		}
+		if infoField(info, "cluster_enabled") == "1" {
+			return ErrClusterNode
+		}
+	}
 	check := func(ctx context.Context, m redis.Cmdable) error {
 		info, err := m.Info(ctx, "persistence").Result()
 		if err != nil {
@@ -202,10 +217,12 @@ func (s *Store) Close() error {
 	return s.c.Close()
 }
 
-// unavailable wraps a Redis error as store.ErrUnavailable; redis.Nil and
-// nil pass through.
+// unavailable wraps a Redis error as store.ErrUnavailable; redis.Nil,
+// nil and context.Canceled pass through: a caller that gave up (a visitor
+// closing the tab) is not Redis being down, while a deadline that passed
+// is.
 func unavailable(err error) error {
-	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, store.ErrUnavailable) {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)

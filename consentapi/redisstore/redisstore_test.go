@@ -271,3 +271,27 @@ func infoValue(info, name string) string {
 	}
 	return ""
 }
+
+// TestRefusesClusterNode checks that a redis:// URL naming one node of a
+// Redis Cluster is refused at start (it would serve only the sites whose
+// slot that node holds), and that the cluster's own URL is taken.
+func TestRefusesClusterNode(t *testing.T) {
+	cl := redistest.StartCluster(t)
+	c, err := redisstore.Dial("redis://" + cl.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := redisstore.New(context.Background(), c, redisstore.Options{}); !errors.Is(err, redisstore.ErrClusterNode) {
+		t.Errorf("redis:// to a cluster node: err=%v, want ErrClusterNode", err)
+	}
+	c.Close()
+	c, err = redisstore.Dial(cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := redisstore.New(context.Background(), c, redisstore.Options{})
+	if err != nil {
+		t.Fatalf("redis-cluster:// URL: %v", err)
+	}
+	s.Close()
+}
