@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -81,7 +83,11 @@ func readJSON(c echo.Context, v any) error {
 	return decodeJSON(buf, v)
 }
 
-// readBody checks the content type and size of the body and reads it.
+// readBody checks the content type and size of the body and reads it,
+// whole: a body that ends before its Content-Length or its last chunk
+// (the client went away, or half-closed its side of the connection) is
+// refused, as is one that does not arrive within the server's
+// ReadTimeout; no error names a socket address.
 func readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
 	ct := r.Header.Get(echo.HeaderContentType)
@@ -101,15 +107,34 @@ func readBody(c echo.Context) ([]byte, error) {
 	if r.ContentLength >= 0 {
 		size = int(r.ContentLength) + 1 // one more byte to see a body longer than announced
 	}
+	// Not io.ReadFull: it reports a body shorter than the buffer, the
+	// normal case, as io.ErrUnexpectedEOF, the error net/http gives for a
+	// body cut short.
 	buf := make([]byte, size)
-	n, err := io.ReadFull(r.Body, buf)
+	n := 0
+	var err error
+	for n < size && err == nil {
+		var m int
+		m, err = r.Body.Read(buf[n:])
+		n += m
+	}
+	var ne net.Error
 	switch {
 	case n > MaxBody:
 		return nil, errStatus(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", MaxBody)
 	case n == size && r.ContentLength >= 0:
 		return nil, errStatus(http.StatusBadRequest, "the body is longer than its Content-Length")
-	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
-		return nil, errStatus(http.StatusBadRequest, "reading the body: %v", err)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		// The connection is past its read deadline: nothing more can be
+		// read on it (RFC 9110 §15.5.9: close it).
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+		return nil, errStatus(http.StatusRequestTimeout, "the request body arrived too slowly")
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF) && r.ContentLength >= 0 && int64(n) < r.ContentLength:
+		return nil, errStatus(http.StatusBadRequest, "incomplete body: the connection ended before the whole body arrived")
+	case err != nil && !errors.Is(err, io.EOF):
+		// Malformed chunked encoding, a reset connection: the error text
+		// of net/http names the socket addresses, so it is not echoed.
+		return nil, errStatus(http.StatusBadRequest, "the body could not be read: malformed or cut short")
 	}
 	return buf[:n], nil
 }

@@ -1,13 +1,20 @@
 package consentapi_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crumbhq/crumb/consentapi"
 )
@@ -246,4 +253,95 @@ func storeErrors(t *testing.T, e *env) float64 {
 		}
 	}
 	return sum
+}
+
+// TestIncompleteBody sends decisions over a real connection whose body
+// does not arrive whole: cut short (half-closed before the announced
+// Content-Length, or before the last chunk) it is a 400, too slow for the
+// server's ReadTimeout a 408; neither names a socket address, and nothing
+// is recorded (the same decision sent whole afterwards is new: 201).
+func TestIncompleteBody(t *testing.T) {
+	chunked := func(body string, last bool) string {
+		var b strings.Builder
+		for i := 0; i < len(body); i += 50 {
+			part := body[i:min(i+50, len(body))]
+			fmt.Fprintf(&b, "%x\r\n%s\r\n", len(part), part)
+		}
+		if last {
+			b.WriteString("0\r\n\r\n")
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name      string
+		send      func(body string) (header, rest string)
+		halfClose bool // close the client's side after sending
+		status    int
+		errSubstr string
+	}{
+		{"whole, chunked", func(body string) (string, string) {
+			return "Transfer-Encoding: chunked\r\n", chunked(body, true)
+		}, false, http.StatusCreated, ""},
+		{"shorter than Content-Length, half-closed", func(body string) (string, string) {
+			return fmt.Sprintf("Content-Length: %d\r\n", len(body)+100), body
+		}, true, http.StatusBadRequest, "incomplete body"},
+		{"no last chunk, half-closed", func(body string) (string, string) {
+			return "Transfer-Encoding: chunked\r\n", chunked(body, false)
+		}, true, http.StatusBadRequest, "incomplete body"},
+		{"slower than ReadTimeout", func(body string) (string, string) {
+			return fmt.Sprintf("Content-Length: %d\r\n", len(body)+10), body
+		}, false, http.StatusRequestTimeout, "too slowly"},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			srv := httptest.NewUnstartedServer(e.srv)
+			srv.Config.ReadTimeout = time.Second
+			srv.Start()
+			t.Cleanup(srv.Close)
+			for i, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					body := e.decision(t, map[string]any{"event_id": "evt-incomplete-" + strconv.Itoa(1000000000+i)})
+					header, rest := tt.send(body)
+					conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer conn.Close()
+					conn.SetDeadline(time.Now().Add(10 * time.Second))
+					req := "POST /v1/sites/shop/consents HTTP/1.1\r\nHost: api.crumb.example\r\nContent-Type: application/json\r\n" + header + "\r\n" + rest
+					if _, err := io.WriteString(conn, req); err != nil {
+						t.Fatal(err)
+					}
+					if tt.halfClose {
+						conn.(*net.TCPConn).CloseWrite()
+					}
+					res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					if res.StatusCode != tt.status {
+						t.Fatalf("status=%d, want %d; body=%s", res.StatusCode, tt.status, got)
+					}
+					if tt.status == http.StatusCreated {
+						return
+					}
+					if tt.status == http.StatusRequestTimeout && !res.Close {
+						t.Error("a 408 without Connection: close")
+					}
+					var eb struct{ Error string }
+					if err := json.Unmarshal(got, &eb); err != nil || !strings.Contains(eb.Error, tt.errSubstr) {
+						t.Errorf("body %s, want a JSON error mentioning %q (%v)", got, tt.errSubstr, err)
+					}
+					if strings.Contains(string(got), "127.0.0.1") || strings.Contains(string(got), "tcp") {
+						t.Errorf("the error names the connection: %s", got)
+					}
+					whole := e.do(t, request{method: "POST", path: "/v1/sites/shop/consents", body: body})
+					wantStatus(t, whole, http.StatusCreated)
+				})
+			}
+		})
+	}
 }
