@@ -64,6 +64,11 @@ func (s *Store) Compact() error {
 		return fmt.Errorf("compact: reopen: %w", err)
 	}
 	s.db = db
+	// No erasure can run while s.mu is held: every one before is gone
+	// from the file.
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Delete(erasePending) }); err != nil {
+		return fmt.Errorf("compact: clear the erasure mark: %w", err)
+	}
 	return nil
 }
 

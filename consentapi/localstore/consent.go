@@ -263,6 +263,9 @@ func (s *Store) Erase(ctx context.Context, site, consentID string) error {
 				return err
 			}
 		}
+		if err := tx.Bucket(bMeta).Put(erasePending, []byte("1")); err != nil {
+			return err
+		}
 		return tx.Bucket(bHeads).Delete(key(b(site), b(consentID)))
 	})
 	if err != nil {

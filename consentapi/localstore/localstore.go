@@ -38,7 +38,12 @@ var (
 	bSites    = []byte("sites")    // site → revision (decimal); site·"scope" → store.SiteScope JSON
 	bWidgets  = []byte("widgets")  // widget bundle hash → time it expires
 	bExpiry   = []byte("expiry")   // time·kind·key → nothing: what the sweep deletes when
+	bMeta     = []byte("meta")     // "erase-pending" → "1" from an erasure until the compaction after it
 )
+
+// erasePending marks, in bMeta, that erased data may still be on free
+// pages; it outlives a restart, so the compaction is not lost with one.
+var erasePending = []byte("erase-pending")
 
 // Kinds of expiry entries.
 const (
@@ -83,7 +88,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bRecords, bConsents, bHeads, bLog, bAggs, bBanners, bSites, bWidgets, bExpiry} {
+		for _, b := range [][]byte{bRecords, bConsents, bHeads, bLog, bAggs, bBanners, bSites, bWidgets, bExpiry, bMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -95,6 +100,11 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("create buckets: %w", err)
 	}
 	s := &Store{path: path, noSync: opts.NoSync, db: db, now: opts.Now, logger: opts.Logger, stop: make(chan struct{})}
+	// An erasure before the last stop whose compaction had not run yet.
+	db.View(func(tx *bolt.Tx) error {
+		s.erased.Store(tx.Bucket(bMeta).Get(erasePending) != nil)
+		return nil
+	})
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -77,7 +77,7 @@ func TestNoResidue(t *testing.T) {
 
 // dump closes s, fails the test for any key or value containing one of
 // the forbidden strings, and returns how many data keys (outside the
-// expiry and sites buckets) there are.
+// expiry, sites and meta buckets) there are.
 func dump(t *testing.T, s *localstore.Store, path string, forbidden ...string) int {
 	t.Helper()
 	if err := s.Close(); err != nil {
@@ -97,7 +97,7 @@ func dump(t *testing.T, s *localstore.Store, path string, forbidden ...string) i
 						t.Errorf("bucket %s still holds %q: key %q", name, f, k)
 					}
 				}
-				if string(name) != "expiry" && string(name) != "sites" {
+				if string(name) != "expiry" && string(name) != "sites" && string(name) != "meta" {
 					n++
 				}
 				return nil
@@ -253,4 +253,72 @@ func BenchmarkCompact(b *testing.B) {
 	after, _ := os.Stat(path)
 	b.ReportMetric(float64(before.Size())/(1<<20), "MB-before")
 	b.ReportMetric(float64(after.Size())/(1<<20), "MB-after")
+}
+
+// TestEraseCompactionSurvivesRestart stops the store after an erasure and
+// before the compaction that follows it: the next start still compacts, so
+// a restart cannot leave the erased consent on the file's free pages.
+func TestEraseCompactionSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "crumb.db")
+	s, err := localstore.Open(path, localstore.Options{CompactAfterErase: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.PutBanner(t, s, "shop")
+	a, _, err := s.Record(ctx, storetest.Decision("visitor-a-event-1", "", time.Now().UTC()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(path); !bytes.Contains(raw, []byte(a.ConsentID)) {
+		t.Fatal("right after the erasure the file holds no trace of it: this test cannot see residue")
+	}
+
+	s, err = localstore.Open(path, localstore.Options{CompactAfterErase: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if now, err := os.Stat(path); err == nil && !os.SameFile(before, now) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no compaction within 20s of a start that followed an erasure")
+		}
+	}
+	// Wait for the compaction's end (it holds the store) before reading.
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(a.ConsentID)) {
+		t.Errorf("after the compaction the file still holds %q", a.ConsentID)
+	}
+	// The mark is cleared: a further start does not compact again.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := os.Stat(path)
+	s, err = localstore.Open(path, localstore.Options{CompactAfterErase: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	if now, err := os.Stat(path); err != nil || !os.SameFile(again, now) {
+		t.Errorf("a start after the compaction compacted again (stat err %v)", err)
+	}
 }
