@@ -76,10 +76,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if ae.retryAfter > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
-	if c.Request().Method == http.MethodHead {
-		c.NoContent(ae.status)
-		return
-	}
+	// HEAD too: net/http sends a HEAD answer's headers, not its body, so
+	// it gets the Content-Type and Content-Length GET would.
 	c.JSON(ae.status, errorBody{Error: ae.msg, Field: ae.field})
 }
 

@@ -3,9 +3,15 @@ package consentapi
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/crumbhq/crumb/consentapi/localstore"
+	"github.com/crumbhq/crumb/consentapi/siteconfig"
 	"github.com/crumbhq/crumb/consentapi/store"
 )
 
@@ -134,5 +140,43 @@ func TestClientGoneErrors(t *testing.T) {
 				t.Errorf("clientGone=%v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEveryGETAnswersHEAD: every route registered for GET is registered
+// for HEAD too (routes added with get), so that a route added later with
+// GET alone fails here.
+func TestEveryGETAnswersHEAD(t *testing.T) {
+	cfg, err := siteconfig.Load("testdata/sites.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := localstore.Open(filepath.Join(t.TempDir(), "crumb.db"), localstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := NewServer(context.Background(), Options{Sites: cfg, AdminToken: "t", RateLimit: -1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := map[string]bool{}
+	var gets []string
+	for _, r := range s.e.Routes() {
+		switch r.Method {
+		case http.MethodHead:
+			head[r.Path] = true
+		case http.MethodGet:
+			gets = append(gets, r.Path)
+		}
+	}
+	if len(gets) < 10 {
+		t.Fatalf("only %d GET routes: %v", len(gets), gets)
+	}
+	for _, p := range gets {
+		if !head[p] {
+			t.Errorf("GET %s has no HEAD: add it with get()", p)
+		}
 	}
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes lists every route, by audience.
+// routes lists every route, by audience. Read routes are added with get,
+// never with GET alone, so that each answers HEAD too.
 func (s *Server) routes() {
 	e := s.e
 
@@ -23,10 +24,10 @@ func (s *Server) routes() {
 	// middleware would answer unknown paths and methods through it.)
 	// crumb.js is a public, cached script: no CORS check, no rate limit.
 	v := e.Group("/v1/sites/:site")
-	v.GET("/crumb.js", s.handleWidget)
+	get(v, "/crumb.js", s.handleWidget)
 	v.POST("/consents", s.handleConsentCreate, s.public)
-	v.GET("/consents/:id", s.handleConsentGet, s.public)
-	v.GET("/consents/:id/export", s.handleConsentExport, s.public)
+	get(v, "/consents/:id", s.handleConsentGet, s.public)
+	get(v, "/consents/:id/export", s.handleConsentExport, s.public)
 	v.DELETE("/consents/:id", s.handleConsentErase, s.public)
 	v.POST("/impressions", s.handleImpression, s.public)
 	for _, p := range []string{"/consents", "/consents/:id", "/consents/:id/export", "/impressions"} {
@@ -36,25 +37,42 @@ func (s *Server) routes() {
 	// Site owners and auditors: bearer CRUMB_ADMIN_TOKEN.
 	a := e.Group("/v1/admin/sites/:site")
 	admin := []echo.MiddlewareFunc{requireToken(s.opts.AdminToken), s.adminSite}
-	a.GET("/stats", s.handleStats, admin...)
-	a.GET("/proofs", s.handleProofs, admin...)
-	a.GET("/consents/:id/export", s.handleConsentExport, admin...)
+	get(a, "/stats", s.handleStats, admin...)
+	get(a, "/proofs", s.handleProofs, admin...)
+	get(a, "/consents/:id/export", s.handleConsentExport, admin...)
 	a.DELETE("/consents/:id", s.handleConsentErase, admin...)
 	s.scanRoutes(a, admin)
 
 	// The demo site (demo.go).
-	e.GET("/", s.handleDemo)
-	e.GET("/demo/:file", s.handleDemoFile)
+	get(e, "/", s.handleDemo)
+	get(e, "/demo/:file", s.handleDemoFile)
 
 	// Operations.
-	probe := []string{http.MethodGet, http.MethodHead} // load balancers send HEAD too
-	e.Match(probe, "/healthz", s.handleHealthz)
-	e.Match(probe, "/readyz", s.handleReadyz)
+	get(e, "/healthz", s.handleHealthz) // load balancers send HEAD too
+	get(e, "/readyz", s.handleReadyz)
 	metricsToken := s.opts.MetricsToken
 	if metricsToken == "" {
 		metricsToken = s.opts.AdminToken
 	}
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})), requireToken(metricsToken))
+	get(e, "/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})), requireToken(metricsToken))
+}
+
+// router is what routes are added to: the *echo.Echo or one of its groups.
+type router interface {
+	Match(methods []string, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) []*echo.Route
+}
+
+// readMethods are the methods of a read route: HEAD wherever GET (RFC 9110
+// §9.3.2).
+var readMethods = []string{http.MethodGet, http.MethodHead}
+
+// get adds a read route, for GET and HEAD: the one handler answers both,
+// and net/http sends no body to a HEAD, only the headers GET would get
+// (Content-Length included when the body is small enough to buffer). The
+// route template, and so the metrics' route label, is the same for both,
+// and a 405 on the path lists both in Allow.
+func get(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.Match(readMethods, path, h, m...)
 }
 
 // preflightDone is never reached: public answers preflights itself.

@@ -33,16 +33,16 @@ type ScanOptions struct {
 // scanRoutes adds the scan part of the admin API to the admin group, and
 // the public cookie declaration of each site's latest scan.
 func (s *Server) scanRoutes(a *echo.Group, admin []echo.MiddlewareFunc) {
-	s.e.GET("/v1/sites/:site/declaration", s.handleDeclaration, s.public)
+	get(s.e, "/v1/sites/:site/declaration", s.handleDeclaration, s.public)
 	a.POST("/scans", s.handleScanStart, admin...)
-	a.GET("/scans", s.handleScanList, admin...)
-	a.GET("/scans/latest", s.handleScanLatest, admin...)
-	a.GET("/scans/:id", s.handleScanGet, admin...)
-	a.GET("/scans/:id/diff", s.handleScanDiff, admin...)
-	a.GET("/overrides", s.handleOverrideList, admin...)
+	get(a, "/scans", s.handleScanList, admin...)
+	get(a, "/scans/latest", s.handleScanLatest, admin...)
+	get(a, "/scans/:id", s.handleScanGet, admin...)
+	get(a, "/scans/:id/diff", s.handleScanDiff, admin...)
+	get(a, "/overrides", s.handleOverrideList, admin...)
 	a.PUT("/overrides", s.handleOverridePut, admin...)
 	a.DELETE("/overrides", s.handleOverrideDelete, admin...)
-	a.GET("/scan-settings", s.handleScanSettingsGet, admin...)
+	get(a, "/scan-settings", s.handleScanSettingsGet, admin...)
 	a.PUT("/scan-settings", s.handleScanSettingsPut, admin...)
 }
 
