@@ -30,6 +30,9 @@ import "github.com/crumbhq/crumb/consentapi/store"
 //	crumb:{site}:site             hash    per-site state: "revision"; "scope", what the
 //	                                      banners of that revision asked consent for
 //	                                      (store.SiteScope JSON).
+//	crumb:erase-pending           string  a counter raised before each erasure while
+//	                                      erased data may still be in an AOF; deleted
+//	                                      once every node has rewritten its AOF since.
 //	crumb:widget:{hash}           string  "1": a widget bundle hash some replica serves;
 //	                                      expires a while after the last replica
 //	                                      serving it stopped renewing it.
@@ -61,7 +64,10 @@ func aggKey(site, day string) string      { return prefix(site) + "agg:" + day }
 func bannerKey(site, hash string) string  { return prefix(site) + "banner:" + hash }
 func siteKey(site string) string          { return prefix(site) + "site" }
 func widgetKey(hash string) string        { return "crumb:widget:" + hash }
-func actionField(a store.Action) string   { return "d:" + string(a) }
+
+const erasePendingKey = "crumb:erase-pending"
+
+func actionField(a store.Action) string { return "d:" + string(a) }
 func categoryField(c string, g bool) string {
 	if g {
 		return "g:" + c

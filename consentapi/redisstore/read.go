@@ -66,7 +66,7 @@ return 1
 `)
 
 // scripts are loaded by New.
-var scripts = []*redis.Script{recordScript, eraseScript, bannerScript, raiseScript, swapScopeScript}
+var scripts = []*redis.Script{recordScript, eraseScript, bannerScript, raiseScript, swapScopeScript, clearMarkScript}
 
 func (s *Store) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.opts.OpTimeout)
@@ -194,6 +194,13 @@ func parseHistory(v string) []historyEntry {
 func (s *Store) Erase(ctx context.Context, site, consentID string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
+	if s.opts.RewriteAfterErase > 0 {
+		// Marked before the erasure, so that a restart before the
+		// rewrite still rewrites (rewrite.go).
+		if err := s.c.Incr(ctx, erasePendingKey).Err(); err != nil {
+			return fmt.Errorf("erase: %w", unavailable(err))
+		}
+	}
 	ck := consentKey(site, consentID)
 	for range 5 {
 		hist, err := s.c.Get(ctx, ck).Result()

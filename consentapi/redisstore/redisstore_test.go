@@ -295,3 +295,99 @@ func TestRefusesClusterNode(t *testing.T) {
 	}
 	s.Close()
 }
+
+// waitRewritten waits until the AOF in dir no longer holds gone (after a
+// rewrite asked for by the store) and fails if it lost kept.
+func waitRewritten(t *testing.T, dir string, gone, kept string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		aof := readAOF(t, dir)
+		if !bytes.Contains(aof, []byte(gone)) {
+			if !bytes.Contains(aof, []byte(kept)) {
+				t.Errorf("after the rewrite the AOF in %s lost %q, which was not erased", dir, kept)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the AOF in %s still holds %q 20s after the erasure", dir, gone)
+		}
+	}
+}
+
+// TestEraseRewriteSurvivesRestart stops the store after an erasure and
+// before the AOF rewrite that follows it: the next start still rewrites.
+func TestEraseRewriteSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.StartWith(t, redistest.Options{Args: []string{"--rdbcompression", "no"}})
+	openStore := func(every time.Duration) (redis.UniversalClient, *redisstore.Store) {
+		c, err := redisstore.Dial(srv.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := redisstore.New(ctx, c, redisstore.Options{RewriteAfterErase: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, s
+	}
+	_, s := openStore(time.Hour)
+	storetest.PutBanner(t, s, "shop")
+	a, _, err := s.Record(ctx, storetest.Decision("visitor-a-event-1", "", time.Now().UTC()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := s.Record(ctx, storetest.Decision("visitor-b-event-1", "", time.Now().UTC()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if !bytes.Contains(readAOF(t, srv.Dir()), []byte(a.ConsentID)) {
+		t.Fatal("right after the erasure the AOF holds no trace of it: this test cannot see residue")
+	}
+
+	c, s := openStore(300 * time.Millisecond)
+	defer s.Close()
+	waitRewritten(t, srv.Dir(), a.ConsentID, b.ConsentID)
+	waitFor(t, "the erase-pending mark to be cleared", func() (bool, bool) {
+		n, err := c.Exists(ctx, "crumb:erase-pending").Result()
+		return true, err == nil && n == 0
+	})
+}
+
+// TestEraseRewritesReplicaAOF checks that a replica's AOF, which keeps the
+// erased records' commands as the master's did, is rewritten too.
+func TestEraseRewritesReplicaAOF(t *testing.T) {
+	ctx := context.Background()
+	master := redistest.StartWith(t, redistest.Options{TCP: true, Args: []string{"--rdbcompression", "no"}})
+	host, port, _ := strings.Cut(master.Addr(), ":")
+	replica := redistest.StartWith(t, redistest.Options{TCP: true, Args: []string{"--rdbcompression", "no", "--replicaof", host, port}})
+	c, err := redisstore.Dial(master.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := redisstore.New(ctx, c, redisstore.Options{RewriteAfterErase: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.PutBanner(t, s, "shop")
+	a, _, err := s.Record(ctx, storetest.Decision("visitor-a-event-1", "", time.Now().UTC()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := s.Record(ctx, storetest.Decision("visitor-b-event-1", "", time.Now().UTC()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replica's AOF to hold the records", func() (bool, bool) {
+		return true, bytes.Contains(readAOF(t, replica.Dir()), []byte(a.ConsentID))
+	})
+	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
+		t.Fatal(err)
+	}
+	waitRewritten(t, master.Dir(), a.ConsentID, b.ConsentID)
+	waitRewritten(t, replica.Dir(), a.ConsentID, b.ConsentID)
+}
