@@ -103,6 +103,7 @@ var rateLimitedRoutes = []string{
 	"/v1/sites/:site/consents/:id",
 	"/v1/sites/:site/consents/:id/export",
 	"/v1/sites/:site/impressions",
+	"/v1/sites/:site/declaration",
 }
 
 // BuildInfoCollector returns the gauge crumb_build_info{version,

@@ -37,6 +37,7 @@ func TestRateLimitedSeries(t *testing.T) {
 		"/v1/sites/:site/consents/:id",
 		"/v1/sites/:site/consents/:id/export",
 		"/v1/sites/:site/impressions",
+		"/v1/sites/:site/declaration",
 	}
 	before := series()
 	if len(before) != len(routes) {
@@ -56,6 +57,7 @@ func TestRateLimitedSeries(t *testing.T) {
 		{method: "GET", path: "/v1/sites/shop/consents/AAAAAAAAAAAAAAAAAAAAAA/export"},
 		{method: "DELETE", path: "/v1/sites/shop/consents/AAAAAAAAAAAAAAAAAAAAAA"},
 		{method: "POST", path: "/v1/sites/shop/impressions", body: `{"revision":1,"language":"sv"}`},
+		{method: "GET", path: "/v1/sites/shop/declaration"},
 	} {
 		wantStatus(t, e.do(t, r), http.StatusTooManyRequests)
 	}
@@ -65,6 +67,7 @@ func TestRateLimitedSeries(t *testing.T) {
 		`{route="/v1/sites/:site/consents/:id"}`:        2,
 		`{route="/v1/sites/:site/consents/:id/export"}`: 1,
 		`{route="/v1/sites/:site/impressions"}`:         1,
+		`{route="/v1/sites/:site/declaration"}`:         1,
 	}
 	if len(after) != len(want) {
 		t.Errorf("after the 429s: %v, want only %v", after, want)
