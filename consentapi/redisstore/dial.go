@@ -70,6 +70,17 @@ func dial(rawURL string) (redis.UniversalClient, error) {
 			}
 		}
 	}
+	if u.Scheme != "redis-sentinel" && u.Scheme != "rediss-sentinel" && (q.Has("username") || q.Has("password")) {
+		// go-redis takes the credentials from the userinfo only.
+		if u.User != nil {
+			return nil, errors.New("give the password either before the host (user:password@) or as ?password=, not both")
+		}
+		u.User = url.UserPassword(q.Get("username"), q.Get("password"))
+		q.Del("username")
+		q.Del("password")
+		u.RawQuery = q.Encode()
+		rawURL = u.String()
+	}
 	switch u.Scheme {
 	case "redis", "rediss", "unix":
 		o, err := redis.ParseURL(rawURL)

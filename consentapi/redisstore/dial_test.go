@@ -260,3 +260,38 @@ func TestDialRefusesReplicaRouting(t *testing.T) {
 		}
 	}
 }
+
+// TestDialPasswordQuery checks that ?password= (and ?username=) work in
+// every scheme, as the userinfo does, and that giving both is refused.
+func TestDialPasswordQuery(t *testing.T) {
+	for _, raw := range []string{
+		"redis://127.0.0.1:6379/2?password=p%40ss&username=crumb",
+		"unix:///run/redis.sock?password=p%40ss&username=crumb",
+	} {
+		c, err := redisstore.Dial(raw)
+		if err != nil {
+			t.Fatalf("Dial(%q): %v", raw, err)
+		}
+		o := c.(*redis.Client).Options()
+		if o.Username != "crumb" || o.Password != "p@ss" {
+			t.Errorf("Dial(%q): user %q password %q, want crumb and p@ss", raw, o.Username, o.Password)
+		}
+		c.Close()
+	}
+	c, err := redisstore.Dial("redis-cluster://n1:7000,n2:7001?password=p%40ss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.(*redis.ClusterClient).Options(); o.Password != "p@ss" {
+		t.Errorf("cluster password %q, want p@ss", o.Password)
+	}
+	c.Close()
+	for _, raw := range []string{"redis://u:pw@h:6379?password=pw", "redis-cluster://u:pw@n1:7000?password=pw"} {
+		if c, err := redisstore.Dial(raw); err == nil {
+			c.Close()
+			t.Errorf("Dial(%q) took two passwords", raw)
+		} else if !strings.Contains(err.Error(), "not both") {
+			t.Errorf("Dial(%q): %v, want a message saying not both", raw, err)
+		}
+	}
+}
