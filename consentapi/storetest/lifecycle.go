@@ -501,3 +501,64 @@ func testProofsWhileErasing(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testClosed uses a store after Close: every call answers
+// store.ErrUnavailable, none panics or hangs, and Close again is a no-op.
+func testClosed(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	PutBanner(t, s, site)
+	rec := mustRecord(t, s, decision(1, "", base))
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	calls := map[string]func() error{
+		"Record":  func() error { _, _, err := s.Record(ctx, decision(2, "", base)); return err },
+		"Consent": func() error { _, err := s.Consent(ctx, site, rec.ConsentID); return err },
+		"Latest":  func() error { _, err := s.Latest(ctx, site, rec.ConsentID, ""); return err },
+		"Erase":   func() error { return s.Erase(ctx, site, rec.ConsentID) },
+		"Proofs": func() error {
+			return s.Proofs(ctx, site, base.Add(-time.Hour), base.Add(time.Hour), func(store.Record) error { return nil })
+		},
+		"Stats":      func() error { _, err := s.Stats(ctx, site, base, base); return err },
+		"Impression": func() error { return s.Impression(ctx, site, base, year) },
+		"Ping":       func() error { return s.Ping(ctx) },
+	}
+	for name, call := range calls {
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("%s after Close: err=%v, want ErrUnavailable", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s after Close: no answer in 10s", name)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// testCancelled calls with a context already cancelled: the store answers
+// at once with an error that says so (context.Canceled), writes nothing,
+// and is not counted as down (not ErrUnavailable alone).
+func testCancelled(t *testing.T, s store.Store) {
+	PutBanner(t, s, site)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d := decision(1, "", base)
+	if _, _, err := s.Record(ctx, d); err == nil {
+		// A store may commit a decision whose caller has gone; then it
+		// must be there exactly once.
+		if recs := mustConsent(t, s, site, d.NewConsentID); len(recs) != 1 {
+			t.Errorf("a decision recorded under a cancelled context is there %d times", len(recs))
+		}
+	} else if !errors.Is(err, context.Canceled) {
+		t.Errorf("Record with a cancelled context: err=%v, want context.Canceled", err)
+	}
+	err := s.Proofs(ctx, site, base.Add(-time.Hour), base.Add(time.Hour), func(store.Record) error { return nil })
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Proofs with a cancelled context: err=%v, want nil or context.Canceled", err)
+	}
+}

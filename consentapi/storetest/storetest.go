@@ -45,6 +45,8 @@ func Run(t *testing.T, open Open) {
 		{"RetentionShortened", testRetentionShortened},
 		{"DayKeysOutliveShortRetention", testDayKeysOutliveShortRetention},
 		{"ProofsWhileErasing", testProofsWhileErasing},
+		{"Closed", testClosed},
+		{"Cancelled", testCancelled},
 		{"Concurrent", testConcurrent},
 	}
 	for _, tt := range tests {
