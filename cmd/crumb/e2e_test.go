@@ -167,6 +167,13 @@ func TestServeUsage(t *testing.T) {
 		{"admin token with a newline", []string{"serve"}, map[string]string{"CRUMB_ADMIN_TOKEN": "s3cret-token\n"}, 2, "CRUMB_ADMIN_TOKEN"},
 		{"short admin token", []string{"serve"}, map[string]string{"CRUMB_ADMIN_TOKEN": "a"}, 2, "CRUMB_ADMIN_TOKEN has 1 characters: want at least 16"},
 		{"short metrics token", []string{"serve"}, map[string]string{"CRUMB_METRICS_TOKEN": "metrics"}, 2, "CRUMB_METRICS_TOKEN has 7 characters: want at least 16"},
+		// A variable the flag refuses is one problem, not also the zero
+		// value it would have left ("shutdown timeout must be positive").
+		{"bad duration env", []string{"serve"}, map[string]string{"CRUMB_SHUTDOWN_TIMEOUT": "forever"}, 2,
+			`serve: CRUMB_SHUTDOWN_TIMEOUT="forever": want a duration such as 30s, 5m or 1h`},
+		{"bad int env", []string{"serve"}, map[string]string{"CRUMB_RATE_BURST": "lots"}, 2, `serve: CRUMB_RATE_BURST="lots": want a whole number`},
+		{"data dir not creatable", []string{"serve", "-config", exampleConfig, "-data-dir", "/proc/nope"}, nil, 2, `-data-dir (or CRUMB_DATA_DIR) "/proc/nope"`},
+		{"data dir under a file", []string{"serve", "-config", exampleConfig}, map[string]string{"CRUMB_DATA_DIR": exampleConfig + "/data"}, 2, `-data-dir (or CRUMB_DATA_DIR)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +183,9 @@ func TestServeUsage(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+			if strings.HasPrefix(tt.want, "serve: ") && err.Error() != tt.want {
+				t.Errorf("error %q, want exactly %q", err, tt.want)
 			}
 		})
 	}
@@ -194,6 +204,8 @@ func TestTopLevel(t *testing.T) {
 		{[]string{"-version"}, 0, "crumb "},
 		{[]string{"--help"}, 0, "Subcommands:"},
 		{[]string{"frobnicate"}, 2, ""},
+		{[]string{"version", "extra"}, 2, ""},
+		{[]string{"--version", "extra"}, 2, ""},
 		{nil, 2, "Subcommands:"},
 	}
 	for _, tt := range tests {

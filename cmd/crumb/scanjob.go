@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os/exec"
 	"regexp"
 	"strings"
 
@@ -128,3 +131,42 @@ func splitFlags(s string) []string {
 }
 
 var flagStart = regexp.MustCompile(`(?:^|\s+)--`)
+
+// chromiumProblems returns what stops scan workers from starting Chromium,
+// checked when the process starts rather than on every scan attempt (each
+// would fail, go to the dead-letter list and fire alerts): a path that is
+// not an executable file or, with no path, no browser on PATH; and a flag
+// list that does not start with "--". pathName and flagsName name where
+// the two came from.
+func chromiumProblems(pathName, path, flagsName, flags string) []string {
+	var problems []string
+	if path == "" {
+		if _, err := crawl.FindChromium(); err != nil {
+			problems = append(problems, fmt.Sprintf("%v in %s", err, pathName))
+		}
+	} else if _, err := exec.LookPath(path); err != nil {
+		problems = append(problems, fmt.Sprintf("%s %q: %s", pathName, path, lookPathReason(err)))
+	}
+	if f := strings.TrimSpace(flags); f != "" && !strings.HasPrefix(f, "--") {
+		problems = append(problems, fmt.Sprintf("%s %q: each flag must start with --, e.g. --no-sandbox", flagsName, flags))
+	}
+	return problems
+}
+
+// lookPathReason says why exec.LookPath refused a browser, without the
+// "exec: NAME:" the caller names already.
+func lookPathReason(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, exec.ErrNotFound):
+		return "not found on PATH"
+	case errors.Is(err, fs.ErrPermission):
+		return "not executable"
+	}
+	var e *exec.Error
+	if errors.As(err, &e) {
+		return e.Err.Error()
+	}
+	return err.Error()
+}

@@ -126,7 +126,7 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	if _, err := parseCIDRs(c.trustedProxies); err != nil {
 		problems = append(problems, err.Error())
 	}
-	if err := checkAddr(c.addr); err != nil {
+	if err := checkAddr("addr", c.addr); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if c.rateLimit < 0 && c.rateLimit != -1 || math.IsNaN(c.rateLimit) || math.IsInf(c.rateLimit, 0) {
@@ -135,12 +135,9 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	if c.rateBurst < 0 {
 		problems = append(problems, fmt.Sprintf("rate burst %d: want a positive number or 0 (the default)", c.rateBurst))
 	}
-	for name, token := range map[string]string{"CRUMB_ADMIN_TOKEN": c.adminToken, "CRUMB_METRICS_TOKEN": c.metricsToken} {
-		switch {
-		case token != strings.TrimSpace(token):
-			problems = append(problems, name+" has leading or trailing white space (a newline from a file?); set it without")
-		case token != "" && len(token) < minTokenLen:
-			problems = append(problems, fmt.Sprintf("%s has %d characters: want at least %d, hard to guess (e.g. openssl rand -hex 32)", name, len(token), minTokenLen))
+	for _, p := range []string{tokenProblem("CRUMB_ADMIN_TOKEN", c.adminToken), tokenProblem("CRUMB_METRICS_TOKEN", c.metricsToken)} {
+		if p != "" {
+			problems = append(problems, p)
 		}
 	}
 	if c.eraseRewrite < 0 {
@@ -152,6 +149,10 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 	if c.workers < 0 || c.workers > 64 {
 		problems = append(problems, fmt.Sprintf("workers %d: want 0 to 64", c.workers))
 	}
+	if c.workers > 0 {
+		// The in-process workers take these from the environment only.
+		problems = append(problems, chromiumProblems("CRUMB_CHROMIUM", e.getenv("CRUMB_CHROMIUM"), "CRUMB_CHROMIUM_FLAGS", e.getenv("CRUMB_CHROMIUM_FLAGS"))...)
+	}
 	if len(problems) > 0 {
 		return nil, usagef("serve: %s", strings.Join(problems, "; "))
 	}
@@ -159,16 +160,29 @@ func serveFlags(args []string, e env) (*serveConfig, error) {
 }
 
 // checkAddr reports a listen address that is not host:port with a port
-// net.Listen takes (a number up to 65535 or a service name).
-func checkAddr(addr string) error {
+// net.Listen takes (a number up to 65535 or a service name); name says
+// which address it is.
+func checkAddr(name, addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err == nil {
 		_, err = net.LookupPort("tcp", port)
 	}
 	if err != nil {
-		return fmt.Errorf("addr %q: want host:port, such as 127.0.0.1:8080 or :8080", addr)
+		return fmt.Errorf("%s %q: want host:port, such as 127.0.0.1:8080 or :8080", name, addr)
 	}
 	return nil
+}
+
+// tokenProblem says what is wrong with a bearer token read from the
+// variable name, or "" if nothing is (an empty token is no token).
+func tokenProblem(name, token string) string {
+	switch {
+	case token != strings.TrimSpace(token):
+		return name + " has leading or trailing white space (a newline from a file?); set it without"
+	case token != "" && len(token) < minTokenLen:
+		return fmt.Sprintf("%s has %d characters: want at least %d, hard to guess (e.g. openssl rand -hex 32)", name, len(token), minTokenLen)
+	}
+	return ""
 }
 
 // parseCIDRs reads comma-separated networks; a bare IP is a /32 or /128.
@@ -305,7 +319,8 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 		return st, "redis-" + redisstore.Deployment(c.redisURL), nil
 	}
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
-		return nil, "", fmt.Errorf("serve: data dir: %w", err)
+		// A directory that cannot be created is a setting to change.
+		return nil, "", usagef("serve: -data-dir (or CRUMB_DATA_DIR) %q: %v", c.dataDir, err)
 	}
 	st, err := localstore.Open(filepath.Join(c.dataDir, "crumb.db"), localstore.Options{Logger: logger, CompactAfterErase: c.rewriteAfterErase()})
 	if err != nil {

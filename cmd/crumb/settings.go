@@ -68,12 +68,36 @@ func (f *envFlags) parse(args []string) ([]string, error) {
 		name := f.envOf[fl.Name]
 		if v := f.e.getenv(name); name != "" && v != "" && !set[fl.Name] {
 			if err := f.fs.Set(fl.Name, v); err != nil {
-				problems = append(problems, fmt.Sprintf("%s=%q: %v", name, v, err))
+				// A refused value leaves the flag at its zero value:
+				// restore the default, so that the caller's checks do not
+				// report that zero as a second problem.
+				f.fs.Set(fl.Name, fl.DefValue)
+				problems = append(problems, fmt.Sprintf("%s=%q: %s", name, v, wantOf(fl.Value)))
 			}
 			f.fromEnv[fl.Name] = true
 		}
 	})
 	return problems, nil
+}
+
+// wantOf says what a variable for flag value v must hold, for a value the
+// flag refused ("parse error" alone does not say).
+func wantOf(v flag.Value) string {
+	g, _ := v.(flag.Getter)
+	if g == nil {
+		return "invalid value"
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return "want a duration such as 30s, 5m or 1h"
+	case int:
+		return "want a whole number"
+	case float64:
+		return "want a number"
+	case bool:
+		return "want true or false"
+	}
+	return "invalid value"
 }
 
 // source says where a parsed flag's value came from, for the startup log:

@@ -19,6 +19,9 @@ func runVersion(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("version: unexpected argument %q", fs.Arg(0))
+	}
 	fmt.Fprintln(e.stdout, "crumb", buildVersion())
 	return nil
 }

@@ -111,9 +111,21 @@ func workerFlags(args []string, e env) (*workerConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.metricsToken = e.getenv("CRUMB_METRICS_TOKEN")
+	tokenVar := "CRUMB_METRICS_TOKEN"
+	c.metricsToken = e.getenv(tokenVar)
 	if c.metricsToken == "" {
-		c.metricsToken = e.getenv("CRUMB_ADMIN_TOKEN")
+		tokenVar = "CRUMB_ADMIN_TOKEN"
+		c.metricsToken = e.getenv(tokenVar)
+	}
+	if p := tokenProblem(tokenVar, c.metricsToken); p != "" {
+		problems = append(problems, p)
+	}
+	for _, a := range []struct{ name, addr string }{{"metrics addr", c.metricsAddr}, {"health addr", c.healthAddr}} {
+		if a.addr != "" {
+			if err := checkAddr(a.name, a.addr); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
 	}
 	switch {
 	case c.redisURL == "":
@@ -126,6 +138,7 @@ func workerFlags(args []string, e env) (*workerConfig, error) {
 		problems = append(problems, fmt.Sprintf("scan timeout %s: want at least 1m", c.scanTimeout))
 	}
 	problems = append(problems, c.log.check()...)
+	problems = append(problems, chromiumProblems("-chromium (or CRUMB_CHROMIUM)", c.chromium, "-chromium-flags (or CRUMB_CHROMIUM_FLAGS)", c.chromiumFlags)...)
 	if len(problems) > 0 {
 		return nil, usagef("worker: %s", strings.Join(problems, "; "))
 	}

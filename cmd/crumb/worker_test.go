@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/crumbhq/crumb/consentapi/jobqueue/redisqueue"
 	"github.com/crumbhq/crumb/consentapi/redistest"
 	"github.com/crumbhq/crumb/consentapi/schedule"
+	"github.com/crumbhq/crumb/scanner/crawl"
 	"github.com/crumbhq/crumb/scanner/crawl/crawltest"
 )
 
@@ -31,6 +34,14 @@ func TestWorkerUsage(t *testing.T) {
 		{nil, map[string]string{"CRUMB_REDIS_URL": "redis://127.0.0.1:1", "CRUMB_WORKERS": "many"}, `CRUMB_WORKERS="many"`},
 		{[]string{"-redis-url", "ftp://x", "-config", exampleConfig}, nil, "redis url"},
 		{[]string{"-redis-url", "redis://127.0.0.1:1", "-config", "nope.yaml"}, nil, "nope.yaml"},
+		{[]string{"-redis-url", "redis://127.0.0.1:1", "-metrics-addr", "bogus"}, nil, `metrics addr "bogus": want host:port`},
+		{[]string{"-redis-url", "redis://127.0.0.1:1", "-health-addr", "127.0.0.1:99999"}, nil, `health addr "127.0.0.1:99999"`},
+		{[]string{"-redis-url", "redis://127.0.0.1:1", "-metrics-addr", "127.0.0.1:0"}, map[string]string{"CRUMB_METRICS_TOKEN": "short"},
+			"CRUMB_METRICS_TOKEN has 5 characters: want at least 16"},
+		{[]string{"-redis-url", "redis://127.0.0.1:1"}, map[string]string{"CRUMB_METRICS_TOKEN": "worker-metrics-token-01\n"},
+			"CRUMB_METRICS_TOKEN has leading or trailing white space"},
+		// Without CRUMB_METRICS_TOKEN the admin token guards /metrics.
+		{[]string{"-redis-url", "redis://127.0.0.1:1"}, map[string]string{"CRUMB_ADMIN_TOKEN": "admin"}, "CRUMB_ADMIN_TOKEN has 5 characters"},
 	}
 	for _, tt := range tests {
 		var stderr strings.Builder
@@ -40,10 +51,79 @@ func TestWorkerUsage(t *testing.T) {
 			t.Errorf("worker %v: exit %d, %v; want 2 naming %q", tt.args, exitCode(err), err, tt.want)
 		}
 	}
+	// A variable the flag refuses is one problem, not also the zero value
+	// it would have left behind ("workers 0: want 1 to 64").
+	err := run(context.Background(), []string{"worker", "-redis-url", "redis://127.0.0.1:1"},
+		func(k string) string { return map[string]string{"CRUMB_WORKERS": "x"}[k] }, strings.NewReader(""), io.Discard, io.Discard)
+	if want := `worker: CRUMB_WORKERS="x": want a whole number`; exitCode(err) != 2 || err.Error() != want {
+		t.Errorf("CRUMB_WORKERS=x: exit %d, %v; want 2, %q", exitCode(err), err, want)
+	}
 	var stderr strings.Builder
-	err := run(context.Background(), []string{"worker", "-h"}, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
+	err = run(context.Background(), []string{"worker", "-h"}, func(string) string { return "" }, strings.NewReader(""), io.Discard, &stderr)
 	if exitCode(err) != 0 || !strings.Contains(stderr.String(), "CRUMB_SCAN_VISIBILITY") {
 		t.Errorf("worker -h: exit %d, usage %q", exitCode(err), stderr.String())
+	}
+}
+
+// TestChromiumCheckedAtStart: crumb worker, and crumb serve with
+// in-process workers, refuse at start a Chromium they could not run
+// (instead of failing every scan attempt into the dead-letter list), and
+// Chromium flags that do not start with --, as crumb scan does.
+func TestChromiumCheckedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "chromium.txt")
+	if err := os.WriteFile(notExec, []byte("not a browser"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	real, err := crawl.FindChromium()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := []string{"worker", "-redis-url", "redis://127.0.0.1:1", "-config", exampleConfig}
+	serve := []string{"serve", "-config", exampleConfig, "-addr", "127.0.0.1:0", "-data-dir", filepath.Join(dir, "data"), "-workers", "1"}
+	tests := []struct {
+		name    string
+		args    []string
+		environ map[string]string
+		path    string // PATH, if not the test's own
+		want    string
+	}{
+		{"worker missing file", append(worker, "-chromium", "/nonexistent/chromium"), nil, "",
+			`-chromium (or CRUMB_CHROMIUM) "/nonexistent/chromium": no such file`},
+		{"worker env missing file", worker, map[string]string{"CRUMB_CHROMIUM": "/nonexistent/c"}, "",
+			`-chromium (or CRUMB_CHROMIUM) "/nonexistent/c": no such file`},
+		{"worker not executable", append(worker, "-chromium", notExec), nil, "", notExec + `": not executable`},
+		{"worker directory", append(worker, "-chromium", dir), nil, "", dir + `"`},
+		{"worker name not on PATH", append(worker, "-chromium", "chromium-nope"), nil, "", `"chromium-nope": not found on PATH`},
+		{"worker no browser on PATH", worker, nil, dir, "no Chromium found on PATH"},
+		{"worker flags without --", append(worker, "-chromium-flags", "nodashes"), nil, "",
+			`-chromium-flags (or CRUMB_CHROMIUM_FLAGS) "nodashes": each flag must start with --`},
+		{"worker env flags without --", worker, map[string]string{"CRUMB_CHROMIUM_FLAGS": "proxy-server=x --no-sandbox"}, "",
+			`CRUMB_CHROMIUM_FLAGS) "proxy-server=x --no-sandbox"`},
+		{"serve missing file", serve, map[string]string{"CRUMB_CHROMIUM": "/nonexistent/c"}, "", `serve: CRUMB_CHROMIUM "/nonexistent/c": no such file`},
+		{"serve not executable", serve, map[string]string{"CRUMB_CHROMIUM": notExec}, "", "not executable"},
+		{"serve no browser on PATH", serve, nil, dir, "no Chromium found on PATH"},
+		{"serve flags without --", serve, map[string]string{"CRUMB_CHROMIUM_FLAGS": "no-sandbox"}, "", `CRUMB_CHROMIUM_FLAGS "no-sandbox": each flag must start with --`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.path != "" {
+				t.Setenv("PATH", tt.path)
+			}
+			err := run(context.Background(), tt.args, func(k string) string { return tt.environ[k] }, strings.NewReader(""), io.Discard, io.Discard)
+			if exitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("exit %d, %v; want 2 naming %q", exitCode(err), err, tt.want)
+			}
+		})
+	}
+	// A browser given by path, with well-formed flags, passes; serve
+	// without workers needs none.
+	if _, err := workerFlags([]string{"-redis-url", "redis://127.0.0.1:1", "-chromium", real, "-chromium-flags", "--no-sandbox --lang=en"}, env{getenv: func(string) string { return "" }}); err != nil {
+		t.Errorf("worker with -chromium %s: %v", real, err)
+	}
+	t.Setenv("PATH", dir)
+	if _, err := serveFlags(nil, env{getenv: func(k string) string { return map[string]string{"CRUMB_CHROMIUM": "/nonexistent/c"}[k] }}); err != nil {
+		t.Errorf("serve without workers: %v", err)
 	}
 }
 
@@ -60,7 +140,7 @@ func TestWorkerRuns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	stderr := &syncBuffer{}
-	environ := map[string]string{"CRUMB_METRICS_TOKEN": "metrics-token"}
+	environ := map[string]string{"CRUMB_METRICS_TOKEN": "worker-metrics-token"}
 	go func() {
 		// -health-addr equal to -metrics-addr: one listener serves both.
 		done <- run(ctx, []string{"worker", "-redis-url", srv.URL(), "-config", exampleConfig, "-workers", "1",
@@ -70,7 +150,7 @@ func TestWorkerRuns(t *testing.T) {
 	var body string
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		req, _ := http.NewRequest("GET", "http://"+metricsAddr+"/metrics", nil)
-		req.Header.Set("Authorization", "Bearer metrics-token")
+		req.Header.Set("Authorization", "Bearer worker-metrics-token")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			continue
@@ -99,10 +179,10 @@ func TestWorkerRuns(t *testing.T) {
 	}
 	// The scheme in any case, as crumb serve takes it (RFC 9110 §11.1).
 	for auth, want := range map[string]int{
-		"bearer metrics-token": http.StatusOK,
-		"BEARER metrics-token": http.StatusOK,
-		"Bearer wrong-token":   http.StatusUnauthorized,
-		"Basic metrics-token":  http.StatusUnauthorized,
+		"bearer worker-metrics-token": http.StatusOK,
+		"BEARER worker-metrics-token": http.StatusOK,
+		"Bearer wrong-token":          http.StatusUnauthorized,
+		"Basic worker-metrics-token":  http.StatusUnauthorized,
 	} {
 		if got := status(t, "GET", "http://"+metricsAddr+"/metrics", auth); got != want {
 			t.Errorf("metrics with Authorization %q: %d, want %d", auth, got, want)
@@ -204,7 +284,7 @@ func TestWorkerProbesFollowRedis(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	stderr := &syncBuffer{}
-	environ := map[string]string{"CRUMB_METRICS_TOKEN": "metrics-token"}
+	environ := map[string]string{"CRUMB_METRICS_TOKEN": "worker-metrics-token"}
 	go func() {
 		done <- run(ctx, []string{"worker", "-redis-url", srv.URL(), "-config", exampleConfig, "-workers", "1", "-health-addr", ln.Addr().String()},
 			func(k string) string { return environ[k] }, strings.NewReader(""), io.Discard, stderr)
@@ -244,7 +324,7 @@ func TestWorkerProbesFollowRedis(t *testing.T) {
 	if got := status(t, "GET", base+"/healthz", ""); got != http.StatusOK {
 		t.Errorf("/healthz: %d, want 200", got)
 	}
-	if got := status(t, "GET", base+"/metrics", "Bearer metrics-token"); got != http.StatusNotFound {
+	if got := status(t, "GET", base+"/metrics", "Bearer worker-metrics-token"); got != http.StatusNotFound {
 		t.Errorf("/metrics on the health-only listener: %d, want 404", got)
 	}
 
