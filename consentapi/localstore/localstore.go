@@ -15,9 +15,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/store"
@@ -69,16 +72,18 @@ type Options struct {
 
 // Store is a store.Store in one bbolt file.
 type Store struct {
-	path   string
-	noSync bool
-	mu     sync.RWMutex // held for writing only while Compact swaps db
-	db     *bolt.DB
-	erased atomic.Bool // an erasure since the last compaction
-	now    func() time.Time
-	logger *slog.Logger
-	stop   chan struct{}
-	done   sync.WaitGroup
-	closed sync.Once
+	path    string
+	noSync  bool
+	mu      sync.RWMutex // held for writing only while Compact swaps db
+	db      *bolt.DB
+	erased  atomic.Bool // an erasure since the last compaction
+	lost    atomic.Bool // db was closed after losing its mapping and not reopened
+	stopped bool        // Close has run (guarded by mu)
+	now     func() time.Time
+	logger  *slog.Logger
+	stop    chan struct{}
+	done    sync.WaitGroup
+	closed  sync.Once
 }
 
 // Open opens or creates the database file at path and starts its sweep.
@@ -127,7 +132,11 @@ func Open(path string, opts Options) (*Store, error) {
 
 func openDB(path string, noSync bool) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: noSync})
-	if err != nil {
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return nil, err // names the path already
+	case err != nil:
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	// Batches of concurrent decisions commit together; a small delay
@@ -139,24 +148,60 @@ func openDB(path string, noSync bool) (*bolt.DB, error) {
 // view, update and batch run fn as bolt's View, Update and Batch do, on
 // the current file.
 func (s *Store) view(fn func(*bolt.Tx) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.db.View(fn)
+	db, err := s.onDB(func(db *bolt.DB) error { return db.View(fn) })
+	s.remapIfLost(db, err)
+	return err
 }
 
 func (s *Store) update(fn func(*bolt.Tx) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.db.Update(fn)
+	db, err := s.onDB(func(db *bolt.DB) error { return db.Update(fn) })
+	s.remapIfLost(db, err)
+	return err
 }
 
 func (s *Store) batch(fn func(*bolt.Tx) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.db.Batch(fn)
+	db, err := s.onDB(func(db *bolt.DB) error { return db.Batch(fn) })
+	s.remapIfLost(db, err)
+	return err
 }
 
-// Ping reports whether the database is open.
+// onDB runs f on the current file, which Compact and remapIfLost cannot
+// swap meanwhile, and returns that file with f's error.
+func (s *Store) onDB(f func(*bolt.DB) error) (*bolt.DB, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db, f(s.db)
+}
+
+// remapIfLost reopens the file when an operation found bbolt's mapping lost:
+// a file that failed to grow (a full or failing disk) leaves every later
+// write refused with ErrInvalidMapping until the file is opened again. The
+// write that met it is answered unavailable; later ones use the reopened
+// file, or, while it cannot be reopened, are answered unavailable and try
+// again.
+func (s *Store) remapIfLost(db *bolt.DB, err error) {
+	if !errors.Is(err, bolt.ErrInvalidMapping) && !(errors.Is(err, bolt.ErrDatabaseNotOpen) && s.lost.Load()) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db != db || s.stopped {
+		return // reopened by another write, or closed
+	}
+	db.Close()
+	fresh, oerr := openDB(s.path, s.noSync)
+	if oerr != nil {
+		s.lost.Store(true)
+		s.logger.Error("reopen the database after its mapping was lost", "err", oerr)
+		return
+	}
+	s.lost.Store(false)
+	s.db = fresh
+	s.logger.Warn("reopened the database after its mapping was lost", "cause", err)
+}
+
+// Ping reports whether the database is open and mapped (a Ping after the
+// mapping was lost tries to reopen it, so readiness recovers by itself).
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.view(func(*bolt.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
@@ -173,6 +218,7 @@ func (s *Store) Close() error {
 		s.done.Wait()
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.stopped = true
 		err = s.db.Close()
 	})
 	return err
@@ -219,10 +265,29 @@ func addExpiry(tx *bolt.Tx, t time.Time, kind byte, k []byte) error {
 
 var errClosed = errors.New("store closed")
 
-// wrap turns bbolt failures into store errors.
+// wrap turns bbolt failures into store errors: the file failing under the
+// store (closed, a full or failing disk, a lost mapping) is
+// store.ErrUnavailable, which the API answers 503 and counts, as it does
+// for Redis being down.
 func wrap(op string, err error) error {
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
 		return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, errClosed)
 	}
+	if fileFailed(err) {
+		return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, err)
+	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// fileFailed reports whether err is the file failing rather than a request
+// the store refused: an operating system error (ENOSPC, EIO, EFBIG…), or
+// bbolt's lost mapping and failed growth, which it reports as text.
+func fileFailed(err error) bool {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	if errors.As(err, &pe) || errors.As(err, &errno) || errors.Is(err, bolt.ErrInvalidMapping) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "mmap allocate error") || strings.Contains(msg, "file resize error") || strings.Contains(msg, "mmap resize error")
 }

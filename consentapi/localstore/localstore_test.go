@@ -3,10 +3,14 @@ package localstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -321,4 +325,75 @@ func TestEraseCompactionSurvivesRestart(t *testing.T) {
 	if now, err := os.Stat(path); err != nil || !os.SameFile(again, now) {
 		t.Errorf("a start after the compaction compacted again (stat err %v)", err)
 	}
+}
+
+// TestFileCannotGrow fills the file up to a size limit, as a full disk
+// does: decisions that cannot be written answer store.ErrUnavailable (503,
+// counted as a store error), nothing acknowledged is lost, and the store
+// takes decisions again by itself once the file can grow. The limit
+// (RLIMIT_FSIZE) is per process, so the test runs itself in a child.
+func TestFileCannotGrow(t *testing.T) {
+	dir := os.Getenv("CRUMB_TEST_FSIZE_DIR")
+	if dir == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFileCannotGrow$", "-test.v")
+		cmd.Env = append(os.Environ(), "CRUMB_TEST_FSIZE_DIR="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("--- PASS: TestFileCannotGrow")) {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		t.Logf("child:\n%s", out)
+		return
+	}
+	signal.Ignore(syscall.SIGXFSZ) // EFBIG instead of the signal's default
+	ctx := context.Background()
+	path := filepath.Join(dir, "crumb.db")
+	s, err := localstore.Open(path, localstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.PutBanner(t, s, "shop")
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	full := lim
+	full.Cur = 256 << 10
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
+		t.Fatal(err)
+	}
+	var acked []store.Record
+	refused := 0
+	for i := 0; i < 5000 && refused < 20; i++ {
+		r, _, err := s.Record(ctx, storetest.Decision(fmt.Sprintf("full-disk-event-%06d", i), "", time.Now().UTC()))
+		switch {
+		case err == nil:
+			acked = append(acked, r)
+		case errors.Is(err, store.ErrUnavailable):
+			refused++
+		default:
+			t.Fatalf("decision %d on a file that cannot grow: %v, want ErrUnavailable", i, err)
+		}
+	}
+	if refused == 0 {
+		t.Fatalf("%d decisions fit under the limit: this test cannot see a full file", len(acked))
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	var after error
+	for i := range 3 { // the first may meet the mapping lost and reopen it
+		if _, _, after = s.Record(ctx, storetest.Decision(fmt.Sprintf("after-event-%06d", i), "", time.Now().UTC())); after == nil {
+			break
+		}
+	}
+	if after != nil {
+		t.Fatalf("after the file can grow again: %v", after)
+	}
+	for _, r := range acked {
+		if recs, err := s.Consent(ctx, "shop", r.ConsentID); err != nil || len(recs) != 1 {
+			t.Fatalf("acknowledged %s: %d records, err %v", r.EventID, len(recs), err)
+		}
+	}
+	t.Logf("%d acknowledged, then %d refused as unavailable; all acknowledged kept", len(acked), refused)
 }
