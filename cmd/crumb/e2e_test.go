@@ -174,6 +174,7 @@ func TestServeUsage(t *testing.T) {
 		{"bad int env", []string{"serve"}, map[string]string{"CRUMB_RATE_BURST": "lots"}, 2, `serve: CRUMB_RATE_BURST="lots": want a whole number`},
 		{"data dir not creatable", []string{"serve", "-config", exampleConfig, "-data-dir", "/proc/nope"}, nil, 2, `-data-dir (or CRUMB_DATA_DIR) "/proc/nope"`},
 		{"data dir under a file", []string{"serve", "-config", exampleConfig}, map[string]string{"CRUMB_DATA_DIR": exampleConfig + "/data"}, 2, `-data-dir (or CRUMB_DATA_DIR)`},
+		{"data dir not writable", []string{"serve", "-config", exampleConfig, "-data-dir", "/sys"}, nil, 2, `-data-dir (or CRUMB_DATA_DIR) "/sys"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

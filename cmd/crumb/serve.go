@@ -323,6 +323,13 @@ func openStore(ctx context.Context, c *serveConfig, logger *slog.Logger) (store.
 		return nil, "", usagef("serve: -data-dir (or CRUMB_DATA_DIR) %q: %v", c.dataDir, err)
 	}
 	st, err := localstore.Open(filepath.Join(c.dataDir, "crumb.db"), localstore.Options{Logger: logger, CompactAfterErase: c.rewriteAfterErase()})
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		// The file cannot be created or opened there (permissions, a
+		// read-only file system): as for a directory that cannot be
+		// created, a setting to change.
+		return nil, "", usagef("serve: -data-dir (or CRUMB_DATA_DIR) %q: %v", c.dataDir, err)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("serve: open embedded store: %w", err)
 	}
