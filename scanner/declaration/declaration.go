@@ -53,6 +53,37 @@ type Row struct {
 	// owner to confirm; the row stays in the unclassified table and the
 	// declaration names the proposal as unconfirmed.
 	Proposed scanner.Category
+	// PreConsent says the scan saw the item before any consent was given
+	// (scanner.Item.PreConsent). In a category that needs consent the
+	// declaration does not claim its items wait for consent, and lists
+	// these rows in a note as set before consent (Table.BeforeConsent).
+	PreConsent bool
+	// Declared says the row is written in the site's configuration: a
+	// provider it names stands as written. A scanned row's provider is
+	// the knowledge base's, which the declaration words for the reader
+	// (the site's own items are the site owner's, see Options.Controller).
+	Declared bool
+}
+
+// BeforeConsent returns the rows of t the scan saw set before any
+// consent, in a category that needs consent (not necessary, not
+// unclassified): what the declaration cannot honestly call used only with
+// consent, and the site owner must fix. Nil for other tables.
+func (t Table) BeforeConsent() []Row {
+	if !needsConsent(t.Category) {
+		return nil
+	}
+	var out []Row
+	for _, r := range t.Rows {
+		if r.PreConsent {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func needsConsent(c scanner.Category) bool {
+	return c != scanner.Necessary && c != scanner.Unclassified && c != ""
 }
 
 // Tables groups the report's items by category into rows: necessary,
@@ -65,6 +96,7 @@ type Row struct {
 func Tables(r *scanner.Report) []Table {
 	// One item per category, kind, name and domain: the longest-lived.
 	best := map[scanner.Category]map[string]scanner.Item{}
+	pre := map[scanner.Category]map[string]bool{} // any of the key's items seen before consent
 	for _, it := range r.Items {
 		cat := category(it)
 		key := string(it.Kind) + "\x00" + it.Name + "\x00" + strings.TrimPrefix(it.Domain, ".")
@@ -74,12 +106,20 @@ func Tables(r *scanner.Report) []Table {
 		if prev, ok := best[cat][key]; !ok || outlives(it, prev) {
 			best[cat][key] = it
 		}
+		if it.PreConsent() {
+			if pre[cat] == nil {
+				pre[cat] = map[string]bool{}
+			}
+			pre[cat][key] = true
+		}
 	}
 	var out []Table
 	for _, cat := range categoryOrder(best) {
 		t := Table{Category: cat}
-		for _, it := range best[cat] {
-			t.Rows = append(t.Rows, row(it, r))
+		for key, it := range best[cat] {
+			row := row(it, r)
+			row.PreConsent = pre[cat][key]
+			t.Rows = append(t.Rows, row)
 		}
 		slices.SortFunc(t.Rows, func(a, b Row) int {
 			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Domain, b.Domain), strings.Compare(string(a.Kind), string(b.Kind)))

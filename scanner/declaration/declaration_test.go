@@ -190,8 +190,8 @@ func TestGuessesAreNotDeclaredAsFact(t *testing.T) {
 		notWant      []string
 	}{
 		{"a proposal", proposal, scanner.Unclassified, scanner.Analytics, map[string][]string{
-			"sv": {"### Ännu inte klassificerade (granskas)", "| `chat_visitor` | chat.widgetvendor.example | Syftet är ännu inte fastställt. Föreslagen kategori, ännu inte bekräftad: Statistik. |"},
-			"en": {"### Not yet classified (under review)", "| `chat_visitor` | chat.widgetvendor.example | Purpose not yet established. Proposed category, not yet confirmed: Statistics. |"},
+			"sv": {"### Ännu inte klassificerade (granskas)", "| `chat_visitor` | Okänd | Syftet är ännu inte fastställt. Föreslagen kategori, ännu inte bekräftad: Statistik. |"},
+			"en": {"### Not yet classified (under review)", "| `chat_visitor` | Unknown | Purpose not yet established. Proposed category, not yet confirmed: Statistics. |"},
 		}, []string{"### Statistik", "### Statistics"}},
 		{"an older report's guess", older, scanner.Unclassified, scanner.Analytics, map[string][]string{
 			"sv": {"### Ännu inte klassificerade (granskas)", "Föreslagen kategori, ännu inte bekräftad: Statistik."},
@@ -219,7 +219,7 @@ func TestGuessesAreNotDeclaredAsFact(t *testing.T) {
 					}
 					for _, w := range tt.want[lang] {
 						if format == "html" {
-							w = strings.TrimPrefix(strings.TrimPrefix(w, "### "), "| `chat_visitor` | chat.widgetvendor.example | ")
+							w = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(w, "### "), "| `chat_visitor` | Okänd | "), "| `chat_visitor` | Unknown | ")
 							w = strings.TrimSuffix(w, " |")
 						}
 						if !strings.Contains(b.String(), w) {

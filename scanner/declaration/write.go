@@ -25,7 +25,10 @@ type view struct {
 
 type section struct {
 	ID, Heading, Description string
-	Rows                     []viewRow
+	// Note lists what the scan saw set before consent in a category that
+	// needs it (Table.BeforeConsent); "" when nothing was.
+	Note string
+	Rows []viewRow
 }
 
 type viewRow struct {
@@ -54,6 +57,11 @@ type Options struct {
 	// Unscanned says no scan has been made yet: the tables are only what
 	// the site declares, and the declaration says so.
 	Unscanned bool
+	// Controller is the name of the company or person running the site
+	// (the configuration's site name), named as the provider of the site's
+	// own items. "" names them "the website", in the declaration's
+	// language.
+	Controller string
 }
 
 // Write renders the declaration of a classified report as format "html"
@@ -63,6 +71,13 @@ type Options struct {
 // ErrFormat or ErrLanguage for other values, and write errors wrapped.
 func Write(w io.Writer, r *scanner.Report, format, lang string, categories map[scanner.Category]CategoryText) error {
 	return WriteTables(w, Tables(r), format, lang, Options{Categories: categories, SiteDomain: r.SiteDomain, ScannedAt: r.StartedAt})
+}
+
+// WriteReport is Write with options: the site's names of its categories
+// and its controller. The scan's site and time come from the report.
+func WriteReport(w io.Writer, r *scanner.Report, format, lang string, o Options) error {
+	o.SiteDomain, o.ScannedAt = r.SiteDomain, r.StartedAt
+	return WriteTables(w, Tables(r), format, lang, o)
 }
 
 // WriteTables renders tables as Write does a report's: the tables of a
@@ -113,6 +128,18 @@ func buildView(tables []Table, lang string, t map[string]string, o Options) view
 		if s.Heading == "" {
 			s.Heading = string(tab.Category) // a category the site defined but did not name
 		}
+		if pre := tab.BeforeConsent(); len(pre) > 0 {
+			// "Used only if you consent" would be false: say that they
+			// require consent, and what the scan saw set without it.
+			if d := t[string(tab.Category)+".d.pre"]; d != "" && s.Description == t[string(tab.Category)+".d"] {
+				s.Description = d
+			}
+			names := make([]string, len(pre))
+			for i, r := range pre {
+				names[i] = r.Name
+			}
+			s.Note = fmt.Sprintf(t["pre_consent"], strings.Join(names, ", "))
+		}
 		for _, row := range tab.Rows {
 			purpose := row.Purpose[lang]
 			if purpose == "" {
@@ -125,10 +152,7 @@ func buildView(tables []Table, lang string, t map[string]string, o Options) view
 			if lifetime == "" {
 				lifetime = t["unknown"]
 			}
-			provider := row.Provider
-			if provider == "" {
-				provider = t["unknown"]
-			}
+			provider := providerText(t, row, tab.Category, o.Controller)
 			s.Rows = append(s.Rows, viewRow{
 				Name: row.Name, Provider: provider, Purpose: purpose, Lifetime: lifetime,
 				Kind: kindText(t, row.Kind), Party: partyText(t, row.Party, row.SharedWith, row.Domain),
@@ -166,6 +190,9 @@ func markdown(v view) string {
 		fmt.Fprintf(&b, "### %s\n\n", mdText(s.Heading))
 		if s.Description != "" {
 			fmt.Fprintf(&b, "%s\n\n", mdText(s.Description))
+		}
+		if s.Note != "" {
+			fmt.Fprintf(&b, "**%s**\n\n", mdText(s.Note))
 		}
 		b.WriteString("|")
 		for _, h := range v.Headers {
