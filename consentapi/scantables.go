@@ -1,9 +1,11 @@
 package consentapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -63,6 +65,13 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 	latest.judged = scanScope(run.Report)
 	rep := *run.Report
 	rep.Items = applyOverrides(rep.Items, overrides)
+	// A row the configuration writes, under any category, stands as
+	// written: the scan's verdict on the same name does not list it again
+	// under another category.
+	var configured []widget.Cookie
+	for _, c := range cfg.Categories {
+		configured = append(configured, c.Cookies...)
+	}
 	for _, t := range declaration.Tables(&rep) {
 		for i := range cfg.Categories {
 			c := &cfg.Categories[i]
@@ -70,8 +79,8 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 				continue
 			}
 			for _, r := range t.Rows {
-				if !listed(c.Cookies, r.Name) {
-					c.Cookies = append(c.Cookies, cookieRow(r))
+				if !listed(configured, r.Name) {
+					c.Cookies = append(c.Cookies, cookieRow(r, cfg.Languages))
 				}
 			}
 		}
@@ -82,11 +91,34 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 // declaredTables merges the cookie tables of the site's configuration into
 // the tables of its latest scan (nil before any): a configured row stands
 // as written and a scanned row it covers (same name, or matched by its
-// pattern) is left out, as in the banner. Categories keep the scan's
-// order; a configured category the scan did not find comes before
-// unclassified.
+// pattern), in any category, is left out, as in the banner; the configured
+// row keeps what the scan saw of it (set before consent, its lifetime in a
+// language the configuration does not give). Categories keep the scan's
+// order (necessary, analytics, marketing, the site's own by id,
+// unclassified).
 func declaredTables(cfg *siteconfig.Site, scanned []declaration.Table) []declaration.Table {
-	out := slices.Clone(scanned)
+	var configured []widget.Cookie
+	for _, c := range cfg.Categories {
+		for _, ck := range c.Cookies {
+			configured = append(configured, widget.Cookie{Name: ck.Name, Pattern: strings.Contains(ck.Name, "*")})
+		}
+	}
+	// The scan's rows the configuration does not cover, by category.
+	var out []declaration.Table
+	var covered []declaration.Row
+	for _, t := range scanned {
+		kept := declaration.Table{Category: t.Category}
+		for _, r := range t.Rows {
+			if listed(configured, r.Name) {
+				covered = append(covered, r)
+			} else {
+				kept.Rows = append(kept.Rows, r)
+			}
+		}
+		if len(kept.Rows) > 0 {
+			out = append(out, kept)
+		}
+	}
 	for _, c := range cfg.Categories {
 		if len(c.Cookies) == 0 {
 			continue
@@ -94,13 +126,9 @@ func declaredTables(cfg *siteconfig.Site, scanned []declaration.Table) []declara
 		i := slices.IndexFunc(out, func(t declaration.Table) bool { return t.Category == scanner.Category(c.ID) })
 		if i < 0 {
 			i = len(out)
-			if len(out) > 0 && out[len(out)-1].Category == scanner.Unclassified {
-				i--
-			}
-			out = slices.Insert(out, i, declaration.Table{Category: scanner.Category(c.ID)})
+			out = append(out, declaration.Table{Category: scanner.Category(c.ID)})
 		}
 		rows := make([]declaration.Row, 0, len(c.Cookies)+len(out[i].Rows))
-		configured := make([]widget.Cookie, 0, len(c.Cookies))
 		for _, ck := range c.Cookies {
 			kind := scanner.Kind(ck.Kind)
 			if kind == "" {
@@ -112,7 +140,7 @@ func declaredTables(cfg *siteconfig.Site, scanned []declaration.Table) []declara
 			}
 			row := declaration.Row{
 				Name: ck.Name, Pattern: strings.Contains(ck.Name, "*"), Kind: kind, Domain: strings.TrimPrefix(ck.Domain, "."),
-				Provider: provider, Purpose: ck.Purpose, Expiry: ck.Expiry, Party: scanner.Party(ck.Party),
+				Provider: provider, Purpose: ck.Purpose, Expiry: ck.Expiry, Party: scanner.Party(ck.Party), Declared: true,
 			}
 			if ck.Party == "shared" && provider != "" {
 				// First party, read by the provider's script.
@@ -120,18 +148,48 @@ func declaredTables(cfg *siteconfig.Site, scanned []declaration.Table) []declara
 			} else if ck.Party == "shared" {
 				row.Party = scanner.FirstParty
 			}
-			rows = append(rows, row)
-			configured = append(configured, widget.Cookie{Name: ck.Name, Pattern: strings.Contains(ck.Name, "*")})
-		}
-		for _, r := range out[i].Rows {
-			if !listed(configured, r.Name) {
-				rows = append(rows, r)
+			mine := []widget.Cookie{{Name: ck.Name, Pattern: row.Pattern}}
+			for _, r := range covered {
+				if !listed(mine, r.Name) {
+					continue
+				}
+				row.PreConsent = row.PreConsent || r.PreConsent
+				for lang, e := range r.Expiry {
+					if row.Expiry[lang] == "" && e != "" {
+						row.Expiry = maps.Clone(row.Expiry) // the configuration's map stays as loaded
+						if row.Expiry == nil {
+							row.Expiry = map[string]string{}
+						}
+						row.Expiry[lang] = e
+					}
+				}
 			}
+			rows = append(rows, row)
 		}
+		rows = append(rows, out[i].Rows...)
 		slices.SortStableFunc(rows, func(a, b declaration.Row) int { return strings.Compare(a.Name, b.Name) })
 		out[i].Rows = rows
 	}
+	// The declaration's order: necessary, analytics, marketing, the
+	// site's own categories by id, unclassified.
+	slices.SortStableFunc(out, func(a, b declaration.Table) int {
+		return cmp.Or(cmp.Compare(tableRank(a.Category), tableRank(b.Category)), strings.Compare(string(a.Category), string(b.Category)))
+	})
 	return out
+}
+
+func tableRank(c scanner.Category) int {
+	switch c {
+	case scanner.Necessary:
+		return 0
+	case scanner.Analytics:
+		return 1
+	case scanner.Marketing:
+		return 2
+	case scanner.Unclassified:
+		return 4
+	}
+	return 3
 }
 
 // applyOverrides returns a copy of items with the site owner's verdicts.
@@ -172,10 +230,26 @@ func globMatch(pattern, name string) bool {
 	return store.Override{Name: pattern}.Matches(scanner.Item{Name: name})
 }
 
-func cookieRow(r declaration.Row) widget.Cookie {
+// cookieRow is a scanned row as the banner shows it. A row without a
+// purpose in one of the banner's languages says, as the declaration does,
+// that its purpose is not yet established, rather than leave the cell
+// blank.
+func cookieRow(r declaration.Row, languages []string) widget.Cookie {
 	c := widget.Cookie{
 		Name: r.Name, Pattern: r.Pattern || strings.Contains(r.Name, "*"), Provider: r.Provider,
 		Purpose: r.Purpose, Expiry: r.Expiry, Party: string(r.Party), Domain: r.Domain,
+	}
+	for _, lang := range languages {
+		if strings.TrimSpace(c.Purpose[lang]) != "" {
+			continue
+		}
+		if text := declaration.NoPurpose(lang); text != "" {
+			c.Purpose = maps.Clone(c.Purpose) // the scan's map stays as stored
+			if c.Purpose == nil {
+				c.Purpose = map[string]string{}
+			}
+			c.Purpose[lang] = text
+		}
 	}
 	if r.SharedWith != "" {
 		c.Party = "shared" // a third party's script wrote it, and reads it
