@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,9 +41,22 @@ import (
 //     instead, so that the two do not raise in turn;
 //   - the site owner's overrides (PUT/DELETE /v1/admin/sites/{site}/overrides),
 //     which classify scanned rows into categories and providers: at once;
-//   - a new scan: never here. The scan results (consentapi/schedule)
-//     compare it with the previous scan and raise the revision themselves;
-//     their rule keeps a site's first scan from raising it.
+//   - a new scan: when it is taken in, by the scan results
+//     (consentapi/schedule), which ask ScanWidens whether the banner built
+//     with it widens the site's scope; else (a worker in another process)
+//     by the first replica that builds the banner with it. Either way the
+//     scan is judged against the scope, never against the previous scan
+//     alone: a tracker that drops out of one scan and comes back in the
+//     next was asked for all along, and a scan that reached fewer pages
+//     than the one before takes nothing from the scope. The site's first
+//     scan (a scope stored without one) adds its rows without raising.
+//
+// The cause logged and counted is the first that applies: "config" for a
+// category or provider the configuration's own rows bring (at a start);
+// "scan" when a scan newer than the scope brings it; "config" for the rest
+// at a start, where the configuration changed which scanned rows the
+// banner shows (a row it no longer lists shows as scanned, under the
+// scan's provider); "overrides" for the rest afterwards.
 //
 // A change of wording cannot be judged by a program: "counts visits"
 // reworded as "counts visits and shares them for advertising" widens the
@@ -165,7 +179,38 @@ func minus(a []string, bs ...[]string) []string {
 type scopeChange struct {
 	raisedTo int      // the revision raised to; 0 if not raised
 	wider    []string // what widened the scope
-	cause    string   // "config" or "overrides"
+	cause    string   // "config", "overrides" or "scan"
+}
+
+// scanWidening returns what a banner with the scope scope, built from the
+// configuration's banner conf and the site's latest scan, adds to the
+// stored scope base, leaving out what the configuration itself brings when
+// the configuration is not judged (judgeConf false: only a start brings
+// one). A site's first scan (first) sets the baseline: the rows it adds
+// to the configuration's are not judged.
+func scanWidening(base store.SiteScope, scope []string, first bool, conf widget.Config, judgeConf bool) []string {
+	skip := [][]string{normalScope(slices.Clone(base.Scope))}
+	fromConf := scopeOf(conf)
+	if !judgeConf {
+		skip = append(skip, fromConf) // another replica's configuration
+	}
+	if first {
+		skip = append(skip, normalScope(minus(scope, fromConf)))
+	}
+	return minus(scope, skip...)
+}
+
+// causeOf names what brought wider (see the comment at the top).
+func causeOf(wider []string, base store.SiteScope, scanID string, conf widget.Config, startup bool) string {
+	switch {
+	case startup && len(minus(wider, scopeOf(conf))) < len(wider):
+		return "config"
+	case scanID != base.Scan:
+		return "scan"
+	case startup:
+		return "config"
+	}
+	return "overrides"
 }
 
 // checkScope compares the banner built at revision rev (cfg, from the
@@ -187,26 +232,17 @@ func (s *Server) checkScope(ctx context.Context, si *site, rev int, base *store.
 		// new scope, which is this banner's.
 	default:
 		had := normalScope(slices.Clone(base.Scope))
-		skip := [][]string{had}
-		if sc.id != base.Scan {
-			skip = append(skip, sc.judged) // the scan results' to judge
-		}
-		if !startup {
-			skip = append(skip, scopeOf(conf)) // another replica's configuration
-		}
 		if !startup {
 			next.Wording = base.Wording // only a start brings a configuration
 		} else if changed := reworded(base.Wording, next.Wording); len(changed) > 0 {
 			s.logger.Warn("the configuration words a category differently at the same revision: visitors keep their choices; if the new wording asks for more, raise the site's revision so that they are asked again",
 				"site", id, "revision", rev, "categories", strings.Join(changed, ","))
 		}
-		ch.wider = minus(scope, skip...)
+		// A scope stored before any scan, and a scan now: the first.
+		ch.wider = scanWidening(*base, scope, base.Scan == "" && sc.id != "", conf, startup)
 		next.Scope = normalScope(append(had, scope...))
 		if len(ch.wider) > 0 {
-			ch.cause = "overrides"
-			if startup && len(minus(ch.wider, scopeOf(conf))) < len(ch.wider) {
-				ch.cause = "config"
-			}
+			ch.cause = causeOf(ch.wider, *base, sc.id, conf, startup)
 			if s.raiseAllowed(ctx, si) {
 				next.Revision, next.Scope = rev+1, scope
 				ch.raisedTo = rev + 1
@@ -227,6 +263,59 @@ func (s *Server) checkScope(ctx context.Context, si *site, rev int, base *store.
 		return scopeChange{}, true, nil
 	}
 	return ch, false, nil
+}
+
+// ScanRaise judges a scan before it is stored, as the banner would show
+// it: it returns what the banner built with run as the site's latest scan
+// adds to the site's stored scope (scanWidening), and nil when nothing
+// does, or when the site has no stored scope yet. The caller, the scan
+// results, raises the revision when it returns something (and stores the
+// scan as having raised it); the raise is counted here, with cause
+// "scan". The banner built once the revision is raised starts the new
+// revision's scope. Call it only for a site whose revision may be raised.
+func (s *Server) ScanRaise(ctx context.Context, run store.ScanRun) ([]string, error) {
+	si, ok := s.sites[run.Site]
+	if !ok {
+		return nil, fmt.Errorf("scan raise: site %q: %w", run.Site, store.ErrNotFound)
+	}
+	// Bring the scope up to date first (a raise since it was stored starts
+	// a new one), as the minutely refresh would.
+	if err := s.loadBanner(ctx, si, si.state.Load().revision, false); err != nil {
+		return nil, fmt.Errorf("scan raise: %w", err)
+	}
+	base, err := s.store.SiteScope(ctx, run.Site)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("scan raise: %w", err)
+	}
+	// The banner's tables as they will be once run is stored: the same
+	// server, reading run as the latest scan.
+	view := *s
+	view.store = withLatest{Store: s.store, run: run}
+	conf, cfg := si.cfg.Banner(), si.cfg.Banner()
+	if _, ok := view.addScanTables(ctx, si, &cfg); !ok {
+		return nil, errors.New("scan raise: the latest scan or the overrides could not be read")
+	}
+	wider := scanWidening(base, scopeOf(cfg), run.Previous == "", conf, false)
+	if len(wider) > 0 {
+		s.raises.WithLabelValues(run.Site, "scan").Inc()
+	}
+	return wider, nil
+}
+
+// withLatest is a store whose latest scan of run.Site is run.
+type withLatest struct {
+	store.Store
+	run store.ScanRun
+}
+
+func (w withLatest) LatestScan(ctx context.Context, site string) (store.ScanRun, error) {
+	if site == w.run.Site {
+		return w.run, nil
+	}
+	return w.Store.LatestScan(ctx, site)
 }
 
 // raiseAllowed reports whether the site's revision may be raised: its

@@ -104,7 +104,7 @@ func NewServer(ctx context.Context, opts Options, st store.Store) (*Server, erro
 		sites:  map[string]*site{},
 		raises: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "crumb_banner_revision_raises_total",
-			Help: "Site revisions raised because the banner built widened what visitors consented to (new category or provider), by site and cause (config, overrides). Scans count theirs separately.",
+			Help: "Site revisions raised because the banner built widened what visitors consented to (new category or provider), by site and cause (config: the site configuration at a start; overrides: the site owner's overrides; scan: a scan that found a new one).",
 		}, []string{"site", "cause"}),
 	}
 	if err := opts.Registry.Register(s.raises); err != nil {
@@ -115,6 +115,7 @@ func NewServer(ctx context.Context, opts Options, st store.Store) (*Server, erro
 		si := newSite(cfg)
 		s.raises.WithLabelValues(cfg.ID, "config")
 		s.raises.WithLabelValues(cfg.ID, "overrides")
+		s.raises.WithLabelValues(cfg.ID, "scan")
 		if err := s.loadBanner(ctx, si, cfg.Revision, true); err != nil {
 			return nil, fmt.Errorf("site %s: %w", cfg.ID, err)
 		}

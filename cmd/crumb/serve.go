@@ -253,6 +253,10 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	if sc != nil {
+		// Scans taken in here are judged against the banner's scope at
+		// once, so the stored scan and its webhook say when it raised the
+		// revision; a worker elsewhere leaves that to the banner check.
+		sc.results.Widens = srv.ScanRaise
 		defer sc.start(ctx, func(ctx context.Context, site string) { srv.Refresh(ctx, site) })()
 	}
 	return listenAndServe(ctx, c, srv, logger, startupAttrs(c, sites, kind, len(proxies)))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/crumbhq/crumb/consentapi/jobqueue"
@@ -26,8 +27,9 @@ type SiteResults struct {
 	// Revision is the site's configured revision: the floor under any
 	// revision raised at run time.
 	Revision int
-	// RaiseRevision raises the revision when a scan adds a consent
-	// category or a provider of non-necessary items (R26).
+	// RaiseRevision raises the revision when a scan widens what the
+	// site's visitors were asked: a refusable category or a provider of
+	// its rows that the banner did not ask for (R26; see Results.Widens).
 	RaiseRevision bool
 	Keep          int // scans kept; default DefaultKeep
 	WebhookURL    string
@@ -35,8 +37,9 @@ type SiteResults struct {
 }
 
 // Results takes finished scans in: it applies the site owner's overrides,
-// compares the scan with the previous one, raises the site's revision when
-// the scan widens what visitors consent to, stores the scan with its diff,
+// compares the scan with the previous one (the diff, for the site owner),
+// raises the site's revision when the banner built with the scan widens
+// what visitors were asked (Widens), stores the scan with its diff,
 // and tells the site owner by webhook. Its Done is a DoneFunc, its Failed a
 // DeadFunc. Taking the same job in twice stores it once and raises the
 // revision once; the webhook may then be sent again with the same event
@@ -51,6 +54,16 @@ type Results struct {
 	// scan classified it.
 	Classify func(r *scanner.Report, overrides []store.Override) error
 	Webhook  *webhook.Sender // nil: no webhooks
+	// Widens returns what the banner built with run (not yet stored) as
+	// the site's latest scan adds to what the banners of the site's
+	// revision asked consent for (consentapi's Server.ScanRaise); nil or
+	// empty for nothing. The revision is raised when it returns
+	// something, never because of the diff with the previous scan alone:
+	// a tracker that drops out of one scan and comes back in the next
+	// was asked for all along. Nil leaves the raise to the service, which
+	// judges the scan the same way when it builds the banner with it (the
+	// stored scan then does not say it raised the revision).
+	Widens func(ctx context.Context, run store.ScanRun) ([]string, error)
 	// Changed is called after a scan is stored, e.g. to rebuild the banner
 	// at once in this process; other replicas follow within a minute.
 	Changed func(ctx context.Context, site string)
@@ -82,7 +95,7 @@ func (r *Results) Done(ctx context.Context, job jobqueue.Job, rep *scanner.Repor
 		if _, err := r.Store.RaiseSiteRevision(ctx, job.Site, run.Revision); err != nil {
 			return fmt.Errorf("raise revision: %w", err)
 		}
-		loggerOf(r.Logger).Info("scan widened the site's purposes; revision raised", "site", job.Site, "revision", run.Revision)
+		loggerOf(r.Logger).Info("scan widened what the site's visitors were asked; revision raised", "site", job.Site, "revision", run.Revision)
 	}
 	if r.Changed != nil {
 		r.Changed(ctx, job.Site)
@@ -150,10 +163,17 @@ func (r *Results) store(ctx context.Context, job jobqueue.Job, rep *scanner.Repo
 	if run.FinishedAt.IsZero() {
 		run.FinishedAt = nowOf(r.Now)
 	}
-	// The first scan sets the baseline: the banner's own tables were what
-	// visitors consented to before it.
-	if site.RaiseRevision && prevReport != nil && diff.Widens() {
-		run.Revision, run.RevisionRaised = rev+1, true
+	// Judged against what visitors were asked, not against the previous
+	// scan (Widens).
+	if site.RaiseRevision && r.Widens != nil {
+		wider, err := r.Widens(ctx, run)
+		if err != nil {
+			return store.ScanRun{}, fmt.Errorf("judge the scan's scope: %w", err)
+		}
+		if len(wider) > 0 {
+			run.Revision, run.RevisionRaised = rev+1, true
+			loggerOf(r.Logger).Info("the scan widens what the site's visitors were asked", "site", job.Site, "scan", job.ID, "new", strings.Join(wider, ","))
+		}
 	}
 	stored, _, err := r.Store.PutScan(ctx, run, cmpOr(site.Keep, DefaultKeep))
 	if err != nil {
