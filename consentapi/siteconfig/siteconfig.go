@@ -93,6 +93,11 @@ type Cookie struct {
 	Party    string            `yaml:"party"`   // "first", "third" or "shared" (first party, read by the provider)
 	Domain   string            `yaml:"domain"`
 	Kind     string            `yaml:"kind"` // "cookie" (default), "localStorage" or "sessionStorage"
+	// Justification is the WP194 exemption (R32) a row under necessary
+	// relies on when crumb's knowledge base knows the name as a cookie of
+	// another category (_ga under necessary), as an override of that
+	// verdict needs; Load refuses such a row without it.
+	Justification string `yaml:"justification"`
 }
 
 // Site returns the site with the given id.

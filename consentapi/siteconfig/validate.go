@@ -9,10 +9,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/crumbhq/crumb/scanner"
+	"github.com/crumbhq/crumb/scanner/classify"
 	"github.com/crumbhq/crumb/widget"
 )
 
@@ -103,7 +105,12 @@ func (c *checker) checkSite(s *Site) {
 	if err := s.Theme.Validate(); err != nil {
 		var te *widget.ThemeError
 		if errors.As(err, &te) {
-			c.addf("theme."+te.Field, "%s", te.Reason)
+			if fg, bg, ok := contrastPair(s.Theme, te.Field); ok && strings.Contains(te.Reason, "contrast") {
+				// Either colour of the pair may be the one to change.
+				c.addf("theme", "%s on %s: %s; change either colour", fg, bg, te.Reason)
+			} else {
+				c.addf("theme."+te.Field, "%s", te.Reason)
+			}
 		} else {
 			c.addf("theme", "%v", err)
 		}
@@ -119,6 +126,45 @@ func (c *checker) checkSite(s *Site) {
 			c.addf(fmt.Sprintf("gpc[%d]", i), "%q is not a category of this site", g)
 		}
 	}
+}
+
+// contrastPair names the theme fields of the text colour fg (a field of
+// widget.ThemeError) and of the background it is drawn on, as the site
+// set them: a colour the site left out is named as the field it comes from
+// ("accept_text (from button_text)") or as the default.
+func contrastPair(t widget.Theme, fg string) (text, background string, ok bool) {
+	set := map[string]string{
+		"background": t.Background, "text": t.Text, "link": t.Link,
+		"button_background": t.ButtonBackground, "button_text": t.ButtonText,
+		"accept_background": t.AcceptBackground, "accept_text": t.AcceptText,
+		"reject_background": t.RejectBackground, "reject_text": t.RejectText,
+	}
+	// Where an unset field takes its colour from (widget.Theme.Resolved).
+	from := map[string]string{
+		"accept_background": "button_background", "reject_background": "button_background",
+		"accept_text": "button_text", "reject_text": "button_text",
+	}
+	name := func(f string) string {
+		for g := f; ; {
+			switch {
+			case strings.TrimSpace(set[g]) != "" && g == f:
+				return f
+			case strings.TrimSpace(set[g]) != "":
+				return fmt.Sprintf("%s (from %s)", f, g)
+			case from[g] == "":
+				return fmt.Sprintf("%s (the default)", f)
+			}
+			g = from[g]
+		}
+	}
+	bg, known := map[string]string{
+		"text": "background", "link": "background", "button_text": "button_background",
+		"accept_text": "accept_background", "reject_text": "reject_background",
+	}[fg]
+	if !known {
+		return "", "", false
+	}
+	return name(fg), name(bg), true
 }
 
 // checkOrigin accepts scheme://host[:port] with https, or http for loopback
@@ -274,6 +320,12 @@ func checkText(key, text string) string {
 
 func (c *checker) categories(s *Site) {
 	seen := map[string]bool{}
+	// Where each cookie name (by kind) is listed first: a cookie belongs
+	// to one category, and the banner and declaration list it once.
+	type place struct {
+		field, category string
+	}
+	listed := map[string]place{}
 	for i, cat := range s.Categories {
 		f := fmt.Sprintf("categories[%d]", i)
 		switch {
@@ -296,7 +348,26 @@ func (c *checker) categories(s *Site) {
 		c.byLanguage(s, f+".name", cat.Name)
 		c.byLanguage(s, f+".description", cat.Description)
 		for j, ck := range cat.Cookies {
-			c.cookie(s, fmt.Sprintf("%s.cookies[%d]", f, j), ck)
+			cf := fmt.Sprintf("%s.cookies[%d]", f, j)
+			c.cookie(s, cf, ck)
+			if cat.ID == string(scanner.Necessary) {
+				c.necessaryCookie(cf, ck)
+			}
+			kind := ck.Kind
+			if kind == "" {
+				kind = string(scanner.Cookie)
+			}
+			key := kind + "\x00" + strings.TrimSpace(ck.Name)
+			if strings.TrimSpace(ck.Name) == "" {
+				continue
+			}
+			if p, dup := listed[key]; dup && p.category == cat.ID {
+				c.addf(cf+".name", "%q is listed twice in category %s (also %s)", ck.Name, cat.ID, p.field)
+			} else if dup {
+				c.addf(cf+".name", "%q is listed under both %s (%s) and %s: a cookie belongs to one category; keep the one it is used for", ck.Name, p.category, p.field, cat.ID)
+			} else {
+				listed[key] = place{cf, cat.ID}
+			}
 		}
 	}
 }
@@ -310,6 +381,13 @@ func (c *checker) cookie(s *Site, f string, ck Cookie) {
 			c.addf(f+".purpose."+lang, "missing: the cookie table states each cookie's purpose in every site language")
 		}
 	}
+	if len(ck.Expiry) > 0 {
+		for _, lang := range slices.Compact(slices.Clone(s.Languages)) {
+			if strings.TrimSpace(ck.Expiry[lang]) == "" {
+				c.addf(f+".expiry."+lang, "missing: the cookie table states a lifetime given in one language in every site language")
+			}
+		}
+	}
 	c.byLanguage(s, f+".purpose", ck.Purpose)
 	c.byLanguage(s, f+".expiry", ck.Expiry)
 	if ck.Party != "" && ck.Party != "first" && ck.Party != "third" && ck.Party != "shared" {
@@ -320,6 +398,39 @@ func (c *checker) cookie(s *Site, f string, ck Cookie) {
 	default:
 		c.addf(f+".kind", "%q: want cookie, localStorage or sessionStorage", ck.Kind)
 	}
+}
+
+// knowledge is crumb's embedded cookie knowledge, read once, for the
+// check of rows under necessary.
+var knowledge = sync.OnceValues(func() (*classify.Classifier, error) {
+	return classify.New(classify.Options{})
+})
+
+// necessaryCookie refuses a row under necessary that crumb's knowledge
+// base knows, by its exact name or a name pattern, as a cookie of another
+// category (_ga, analytics), unless the row names the WP194 exemption it
+// relies on: the same rule as an override saying necessary (R32).
+func (c *checker) necessaryCookie(f string, ck Cookie) {
+	name := strings.TrimSpace(ck.Name)
+	if name == "" || strings.TrimSpace(ck.Justification) != "" {
+		return
+	}
+	kb, err := knowledge()
+	if err != nil {
+		c.addf(f, "cannot check the row against crumb's knowledge base: %v", err)
+		return
+	}
+	// A pattern row is checked as a name it matches: _ga_* as _ga_1.
+	v := kb.Classify(classify.Query{Name: strings.ReplaceAll(name, "*", "1"), Kind: scanner.Kind(ck.Kind), Domain: ck.Domain})
+	if v.Source != scanner.SourceExact && v.Source != scanner.SourcePattern || v.Category == scanner.Necessary || v.Category == scanner.Unclassified {
+		return
+	}
+	by := ""
+	if v.Provider != "" {
+		by = " (" + v.Provider + ")"
+	}
+	c.addf(f+".justification", "missing: crumb's knowledge base knows %s as %s%s, not necessary (%s); move the row to %s, or give the WP194 exemption the necessary verdict relies on (R32), as an override must",
+		name, v.Category, by, v.Rule, v.Category)
 }
 
 // byLanguage checks that a per-language map only uses site languages.
