@@ -31,7 +31,8 @@ type testSite struct {
 
 	mu          sync.Mutex
 	cfg         widget.Config
-	down        bool // the API drops every connection, as if unreachable
+	down        bool   // the API drops every connection, as if unreachable
+	refuse      string // the API answers decisions of this action 503, as in a failover
 	consents    []consentRequest
 	replies     map[string]consentReply // by event_id
 	impressions []impressionRequest
@@ -148,6 +149,13 @@ func (s *testSite) set(f func(cfg *widget.Config)) {
 	f(&s.cfg)
 }
 
+// setRefuse makes the API answer decisions of action 503 ("" for none).
+func (s *testSite) setRefuse(action string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = action
+}
+
 func (s *testSite) setDown(down bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -238,6 +246,9 @@ func (s *testSite) consent(r *http.Request) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if req.Action == s.refuse {
+		return apiError(http.StatusServiceUnavailable, "", "storage is unavailable; retry with the same event_id")
+	}
 	switch {
 	case !eventIDPattern.MatchString(req.EventID):
 		return apiError(http.StatusBadRequest, "event_id", "want 16-64 of [A-Za-z0-9_-]")

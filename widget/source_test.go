@@ -185,6 +185,15 @@ func TestScriptGrantNeedsGesture(t *testing.T) {
 			if w := eval[[]string](t, ctx, `warned`); len(w) != 3 || !contains(w[0], "user gesture") {
 				t.Errorf("console.warn got %q, want 3 warnings about the missing user gesture", w)
 			}
+			// A click, then a timer: the browser still counts the click as
+			// user activation for seconds, but the timer is no gesture.
+			click(t, ctx, pageButton(t, ctx, `setTimeout(() => { window.late = true; crumb.acceptAll() }, 300)`))
+			waitJS(t, ctx, `window.late`)
+			time.Sleep(300 * time.Millisecond)
+			if n := len(site.recorded()); n != 0 {
+				t.Errorf("a timer 300 ms after a click recorded %d decisions: %v", n, site.recorded())
+			}
+			eval[bool](t, ctx, `document.getElementById('own').remove(), true`)
 
 			// The same call from the handler of the visitor's gesture.
 			g.make(t, ctx, pageButton(t, ctx, `crumb.acceptAll()`))

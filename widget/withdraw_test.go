@@ -238,7 +238,51 @@ func TestWithdrawalDeletesStorage(t *testing.T) {
 			if in := eval[bool](t, ctx, `!!`+in(".b")); in {
 				t.Error("the banner shows after the withdrawal: the consent cookie went")
 			}
+			// A page below /shop deletes what the withdrawn category left
+			// on its path, out of reach of the page of the withdrawal (R20).
+			open(t, ctx, site.url("/shop/cart.html"))
+			waitJS(t, ctx, in(".i"))
+			if got := names(cookies(t, ctx, site)); slices.Contains(got, "_ga_SHOP") {
+				t.Errorf("cookies on /shop after withdrawing analytics: %v, want no _ga_SHOP", got)
+			}
 		})
+	}
+}
+
+// TestLateOlderDecisionKeepsNewerChoice: the visitor accepts while the API
+// is down, then withdraws; on a later page the API records the queued
+// accept but not yet the withdrawal (a failover). The accept's answer must
+// not put the older choice back in the consent cookie: the next page still
+// runs nothing of the withdrawn categories (R20, R3).
+func TestLateOlderDecisionKeepsNewerChoice(t *testing.T) {
+	site := newTestSite(t, mustBuild(t), testConfig())
+	ctx := browsertest.Tab(t)
+	open(t, ctx, site.url("/index.html"))
+	site.setDown(true)
+	click(t, ctx, in(".bs .a"))
+	waitJS(t, ctx, in(".i"))
+	click(t, ctx, in(".i"))
+	click(t, ctx, in(".ft .r"))
+	waitJS(t, ctx, `crumb.get().categories.analytics === false`)
+
+	site.setDown(false)
+	site.setRefuse("withdraw")
+	open(t, ctx, site.url("/index.html"))
+	if rec := site.waitRecorded(1)[0]; rec.Action != "accept_all" {
+		t.Fatalf("recorded %s, want the queued accept_all", rec.Action)
+	}
+	waitJS(t, ctx, `JSON.parse(localStorage.getItem('crumb_pending') || '[]').length === 1`)
+	if c := cookies(t, ctx, site)["crumb_consent"]; c == nil || !contains(c.Value, ".-.") {
+		t.Errorf("crumb_consent after the older accept was recorded: %v, want the withdrawal (nothing granted)", c)
+	}
+	open(t, ctx, site.url("/index.html"))
+	waitJS(t, ctx, in(".i"))
+	time.Sleep(300 * time.Millisecond)
+	if s := eval[map[string]any](t, ctx, `crumb.get()`); !equalJSON(s["categories"], map[string]bool{"necessary": true, "analytics": false, "marketing": false}) {
+		t.Errorf("state on the next page = %v, want the withdrawal", s["categories"])
+	}
+	if ran := eval[[]string](t, ctx, `window.ran || []`); len(ran) != 0 {
+		t.Errorf("gated scripts ran after the withdrawal: %v", ran)
 	}
 }
 

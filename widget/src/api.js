@@ -46,7 +46,9 @@ export async function flush() {
       const body = q[0]
       // A decision made before the API first answered learns the id now.
       body.consent_id ||= knownId()
-      const r = await post('/consents', body).catch(() => 0)
+      // Only the newest decision may set the consent cookie (same
+      // origin): an older one sent late would undo a newer choice there.
+      const r = await post('/consents', body, q[1] && 'omit').catch(() => 0)
       if (!r || r.status == 429 || r.status >= 500) return
       if (r.ok) recorded(await r.json().catch(() => 0))
       // Any other 4xx will never succeed: drop it, keep the rest.

@@ -4,15 +4,21 @@
 // granted (a missing or unknown state never grants anything, R3).
 import { consentUpdate } from './gcm.js'
 import { cfg, lang, cats, optional, gpc, configure } from './config.js'
-import { readCookie, writeCookie, clearCookie, wipe, now } from './storage.js'
+import { readCookie, writeCookie, clearCookie, wipe, now, ons } from './storage.js'
 import { connect, record, flush, eraseRecord, forget } from './api.js'
 import { startGate, recheck, ready } from './gate.js'
 import { showBanner, showIcon, openSettings, refresh } from './ui.js'
 
 // stored is the cookie as read (it keeps the consent id across revisions);
 // choice is the valid decision, or null.
-let stored, choice
+let stored, choice, act
 const listeners = []
+
+// act is true while a trusted click is being dispatched, until the task
+// ends (a key press on a button, Enter or Space, and a form's submission
+// by Enter dispatch one): this listener captures it first, also for the
+// banner's shadow DOM, where window.event is not set.
+addEventListener('click', (e) => ((act = e.isTrusted), setTimeout(() => (act = 0))), 1)
 
 export const granted = (id) => cats.some((k) => k.id == id && (k.locked || !!choice?.on[id]))
 
@@ -29,12 +35,15 @@ export const knownId = () => stored?.id
 export function recorded(res) {
   if (!res.consent_id || !stored) return
   stored.id = res.consent_id
-  // Leave a cookie the server has set (same origin) alone: Safari keeps
-  // server-set cookies for their full Max-Age, script-set ones 7 days. The
-  // server marks a grant made under GPC only when the request carried
-  // Sec-GPC: 1; without the header the mark is written here.
+  // Leave a cookie the server has set (same origin) alone when it holds
+  // this choice: Safari keeps server-set cookies for their full Max-Age,
+  // script-set ones 7 days. The server marks a grant made under GPC only
+  // when the request carried Sec-GPC: 1; without the header the mark is
+  // written here. A cookie of an older decision recorded late (sent again
+  // after the visitor chose anew, e.g. withdrew) must not outlive the
+  // newer choice (R20).
   const c = readCookie()
-  if (c?.id != stored.id || c.g != stored.g) writeCookie(stored)
+  if (c?.id != stored.id || c.g != stored.g || ons(c) != ons(stored)) writeCookie(stored)
 }
 
 // decide records a decision: on maps optional category ids to true when
@@ -47,22 +56,25 @@ export function recorded(res) {
 // what it is, without a source, and needs no reload: nothing has been
 // activated on the page yet.
 // A decision that grants a category not granted before needs the
-// visitor's gesture (R12): where the browser tells (userActivation), one
-// made without a click or key press just now, such as a page's script
-// calling crumb.acceptAll() on scroll or a timer, or clicking the banner's
-// buttons itself, is ignored with a warning. Refusals and withdrawals
-// always go through.
+// visitor's gesture (R12): it must be made while the browser dispatches
+// the visitor's own (trusted) click, by mouse, touch or keyboard (act),
+// as the banner's buttons and a page's click handler calling
+// crumb.acceptAll() are. One made on scroll, from a timer (even seconds
+// after a click, which navigator.userActivation would still count), after
+// an await, or by a script clicking the banner's buttons itself is ignored
+// with a warning. Refusals and withdrawals always go through.
 function decide(on, action, source) {
   const before = state().categories
   const next = {}
   for (const id of optional) next[id] = !!on[id]
-  if (navigator.userActivation?.isActive == false && optional.some((id) => next[id] > before[id]))
-    return console.warn('crumb: a grant needs a user gesture (click, key press)')
+  if (!act && optional.some((id) => next[id] > before[id]))
+    return console.warn('crumb: no user gesture')
   const off = (was) => cats.filter((k) => was(k.id) && next[k.id] == false)
   const withdrawn = source ? off((id) => before[id]) : []
   if (withdrawn.length) action = 'withdraw'
-  // Also clear what an expired or older-revision choice had let in.
-  const wiped = off((id) => before[id] || stored?.on[id])
+  // Clear what every refused category stored, also what an expired or
+  // older-revision choice had let in (a no-op for one never granted).
+  const wiped = off(() => 1)
   choice = stored = { id: stored?.id || '', rev: cfg.revision, on: next, ts: now(), g: gpc.some((id) => next[id]) }
   writeCookie(choice)
   const s = state()
@@ -165,6 +177,10 @@ export function start(c, src) {
   // explicit choice and stays.
   if (choice && !choice.g && gpc.some((id) => choice.on[id])) decide(sansGPC((id) => choice.on[id]), 'gpc')
   else if (choice) consentUpdate(state().categories)
+  // What refused categories stored goes on every page, not only when
+  // they are refused: a tag still running on the page of a withdrawal, or
+  // a cookie on a path below that page's, may have left some (R20).
+  wipe(cats.filter((k) => !granted(k.id)))
   startGate()
   ready(() => (choice ? showIcon() : showBanner()))
   flush()

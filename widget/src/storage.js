@@ -31,9 +31,12 @@ const attrs = () =>
   (location.protocol == 'https:' ? '; Secure' : '') +
   (('.' + location.hostname).endsWith('.' + cfg.cookie_domain) ? '; Domain=' + cfg.cookie_domain : '')
 
+// ons is a choice's granted category ids as the cookie holds them.
+export const ons = (c) => Object.keys(c.on).filter((k) => c.on[k]).join('+') || '-'
+
 // writeCookie stores choice c until its validity ends.
 export function writeCookie(c) {
-  document.cookie = `${NAME}=1.${c.id}.${c.rev}.${Object.keys(c.on).filter((k) => c.on[k]).join('+') || '-'}.${c.ts}${c.g ? '.g' : ''}; Max-Age=${c.ts + cfg.validity - now()}` + attrs()
+  document.cookie = `${NAME}=1.${c.id}.${c.rev}.${ons(c)}.${c.ts}${c.g ? '.g' : ''}; Max-Age=${c.ts + cfg.validity - now()}` + attrs()
 }
 
 export const clearCookie = () => expire(NAME)
