@@ -243,7 +243,7 @@ func (s *Server) handleDeclaration(c echo.Context) error {
 		return badField("lang", "%q: want one of the site's languages with declaration texts (%s)", lang, strings.Join(declaration.Languages, ", "))
 	}
 	ctx := c.Request().Context()
-	opts := declaration.Options{Categories: categoryTexts(si.state.Load().banner)}
+	opts := declaration.Options{Categories: categoryTexts(si.state.Load().banner), Controller: si.cfg.Name}
 	var scanned []declaration.Table
 	run, err := s.store.LatestScan(ctx, si.cfg.ID)
 	switch {

@@ -41,6 +41,9 @@ Flags:
   -format F          table (default), json (scanner.Report, schema in the
                      README), csv, md, declaration-html or declaration-md
   -lang L            language of a declaration: sv (default) or en
+  -controller NAME   the company running the site, named in a declaration
+                     as the provider of the site's own cookies (default
+                     "Webbplatsen"/"This website")
   -consent MODES     comma-separated consent modes, each a fresh visitor:
                      none (default), accept-all, and grant:CATEGORY (e.g.
                      grant:analytics) to grant that category alone, which
@@ -94,6 +97,7 @@ func runScan(ctx context.Context, args []string, e env) error {
 	var o crawl.Options
 	format := fs.String("format", "table", "")
 	lang := fs.String("lang", "sv", "")
+	controller := fs.String("controller", "", "")
 	consent := fs.String("consent", scanner.ModeNone, "")
 	fs.IntVar(&o.MaxPages, "max-pages", 50, "")
 	fs.IntVar(&o.MaxDepth, "max-depth", 5, "")
@@ -233,7 +237,7 @@ func runScan(ctx context.Context, args []string, e env) error {
 		if c != nil {
 			c.ClassifyReport(rep)
 		}
-		return writeScanOutput(e.stdout, *out, rep, *format, *lang)
+		return writeScanOutput(e.stdout, e.stderr, *out, rep, *format, *lang, *controller)
 	}
 	if o.ChromiumPath == "" {
 		if _, err := crawl.FindChromium(); err != nil {
@@ -258,7 +262,7 @@ func runScan(ctx context.Context, args []string, e env) error {
 	if c != nil {
 		c.ClassifyReport(rep)
 	}
-	if werr := writeScanOutput(e.stdout, *out, rep, *format, *lang); werr != nil {
+	if werr := writeScanOutput(e.stdout, e.stderr, *out, rep, *format, *lang, *controller); werr != nil {
 		return werr
 	}
 	if err != nil {
@@ -297,12 +301,25 @@ func printProgress(w io.Writer, p crawl.Progress) {
 	fmt.Fprintln(w, line)
 }
 
-// writeScanOutput renders the report to stdout or to the file named out.
+// writeScanOutput renders the report to stdout or to the file named out;
+// for a declaration it warns on stderr of what the scan saw set before
+// consent, which the declaration then lists as an error to fix.
 // A file is written under a temporary name in its directory and renamed
 // to out once complete, so a failed write leaves any previous out as it was.
-func writeScanOutput(stdout io.Writer, out string, rep *scanner.Report, format, lang string) error {
+func writeScanOutput(stdout, stderr io.Writer, out string, rep *scanner.Report, format, lang, controller string) error {
+	if strings.HasPrefix(format, "declaration-") {
+		for _, t := range declaration.Tables(rep) {
+			if rows := t.BeforeConsent(); len(rows) > 0 {
+				names := make([]string, len(rows))
+				for i, r := range rows {
+					names[i] = r.Name
+				}
+				fmt.Fprintf(stderr, "scan: warning: %s: set before consent: %s; the declaration says so until the site is fixed\n", t.Category, strings.Join(names, ", "))
+			}
+		}
+	}
 	if out == "" {
-		return renderReport(stdout, rep, format, lang)
+		return renderReport(stdout, rep, format, lang, controller)
 	}
 	target, err := outputTarget(out)
 	if err != nil {
@@ -317,7 +334,7 @@ func writeScanOutput(stdout io.Writer, out string, rep *scanner.Report, format, 
 	if fi, err := os.Stat(target); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	err = renderReport(f, rep, format, lang)
+	err = renderReport(f, rep, format, lang, controller)
 	if err == nil {
 		err = f.Chmod(mode)
 	}
@@ -426,8 +443,9 @@ func checkProxy(s string) error {
 	return nil
 }
 
-// renderReport writes the report in format.
-func renderReport(w io.Writer, rep *scanner.Report, format, lang string) error {
+// renderReport writes the report in format; controller names the site's
+// owner in a declaration ("" for the declaration's default).
+func renderReport(w io.Writer, rep *scanner.Report, format, lang, controller string) error {
 	if format != "json" {
 		classify.SortItems(rep.Items)
 	}
@@ -442,7 +460,7 @@ func renderReport(w io.Writer, rep *scanner.Report, format, lang string) error {
 	case "md":
 		err = writeScanMarkdown(w, rep)
 	case "declaration-html", "declaration-md":
-		err = declaration.Write(w, rep, strings.TrimPrefix(format, "declaration-"), lang, nil)
+		err = declaration.WriteReport(w, rep, strings.TrimPrefix(format, "declaration-"), lang, declaration.Options{Controller: controller})
 	default:
 		err = writeScanTable(w, rep)
 	}
