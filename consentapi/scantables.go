@@ -79,9 +79,14 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 				continue
 			}
 			for _, r := range t.Rows {
-				if !listed(configured, r.Name) {
-					c.Cookies = append(c.Cookies, cookieRow(r, cfg.Languages))
+				if listed(configured, r.Name) {
+					continue
 				}
+				row := cookieRow(r, cfg.Languages)
+				if c.Locked {
+					row.Provider = ownerProvider(r, t.Category, si.cfg.Name, cfg.Languages)
+				}
+				c.Cookies = append(c.Cookies, row)
 			}
 		}
 	}
@@ -228,6 +233,52 @@ func listed(rows []widget.Cookie, name string) bool {
 // characters.
 func globMatch(pattern, name string) bool {
 	return store.Override{Name: pattern}.Matches(scanner.Item{Name: name})
+}
+
+// ownerProvider names who answers for a scanned row of the necessary
+// category as the declaration does (declaration.ProviderText): the site's
+// own items are the site owner's, controller (the configuration's name),
+// with the product that sets them in brackets; never the knowledge base's
+// generic framework name or a bare host. The banner has one provider cell
+// for all its languages: the declaration's wording where the banner's
+// languages agree on it, else without the product (the owner alone, the
+// same in every language), else in the banner's first language.
+//
+// Only the necessary category, which is locked, is worded so: the
+// revision scope (scope.go) counts the providers of refusable categories'
+// rows from this same field, and the owner's name in place of a provider
+// the scan gives would be a new provider there, raising the revision of
+// every site at its next start. Refusable rows keep the scan's provider.
+func ownerProvider(r declaration.Row, cat scanner.Category, controller string, languages []string) string {
+	agreed := func(r declaration.Row) (string, bool) {
+		text := ""
+		for _, lang := range languages {
+			p := declaration.ProviderText(lang, r, cat, controller)
+			switch {
+			case p == "":
+				// No declaration texts in lang.
+			case text == "":
+				text = p
+			case p != text:
+				return "", false
+			}
+		}
+		return text, text != ""
+	}
+	if p, ok := agreed(r); ok {
+		return p
+	}
+	alone := r
+	alone.Provider = ""
+	if p, ok := agreed(alone); ok {
+		return p
+	}
+	for _, lang := range languages {
+		if p := declaration.ProviderText(lang, r, cat, controller); p != "" {
+			return p
+		}
+	}
+	return r.Provider
 }
 
 // cookieRow is a scanned row as the banner shows it. A row without a

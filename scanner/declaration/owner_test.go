@@ -132,3 +132,30 @@ func TestBeforeConsentNoted(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderText: the exported wording of the provider cell is the
+// declaration's, by language, and "" in a language without texts.
+func TestProviderText(t *testing.T) {
+	own := declaration.Row{Name: "sessionid", Domain: "localhost", Provider: "Web framework (a name several frameworks use)", Party: scanner.FirstParty}
+	product := declaration.Row{Name: "crumb_consent", Domain: "localhost", Provider: "crumb", Party: scanner.FirstParty}
+	unknown := declaration.Row{Name: "__cf_bm", Domain: "cdn.example", Provider: "cdn.example", Party: scanner.ThirdParty}
+	tests := []struct {
+		lang       string
+		r          declaration.Row
+		controller string
+		want       string
+	}{
+		{"sv", own, "Norrsken Kaffe AB", "Norrsken Kaffe AB"},
+		{"sv", own, "", "Webbplatsen"},
+		{"en", own, "", "This website"},
+		{"sv", product, "Norrsken Kaffe AB", "Norrsken Kaffe AB (med crumb)"},
+		{"en", product, "Norrsken Kaffe AB", "Norrsken Kaffe AB (using crumb)"},
+		{"sv", unknown, "Norrsken Kaffe AB", "Okänd"},
+		{"de", own, "Norrsken Kaffe AB", ""},
+	}
+	for _, tt := range tests {
+		if got := declaration.ProviderText(tt.lang, tt.r, scanner.Necessary, tt.controller); got != tt.want {
+			t.Errorf("ProviderText(%s, %s, %q) = %q, want %q", tt.lang, tt.r.Name, tt.controller, got, tt.want)
+		}
+	}
+}

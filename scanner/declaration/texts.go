@@ -95,6 +95,18 @@ func NoPurpose(lang string) string { return texts[lang]["no_purpose"] }
 // never shows it.
 const genericProvider = "Web framework (a name several frameworks use)"
 
+// ProviderText is how the declaration in lang names who answers for r, a
+// row of a table of category cat, with controller the site owner's name
+// (Options.Controller); "" for a language it has no texts in. The
+// banner's tables name the rows of a scan the same way.
+func ProviderText(lang string, r Row, cat scanner.Category, controller string) string {
+	t := texts[lang]
+	if t == nil {
+		return ""
+	}
+	return providerText(t, r, cat, controller)
+}
+
 // providerText names who answers for a row in the declaration's language.
 // A provider the site's configuration wrote stands as written. The site's
 // own items (first party, and no third party's script wrote them) are the
