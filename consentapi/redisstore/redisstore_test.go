@@ -296,6 +296,22 @@ func TestRefusesClusterNode(t *testing.T) {
 	s.Close()
 }
 
+// twoVisitors stores the banner and one decision each of visitors a and b.
+func twoVisitors(t *testing.T, s *redisstore.Store) (a, b store.Record) {
+	t.Helper()
+	storetest.PutBanner(t, s, "shop")
+	var err error
+	for _, v := range []struct {
+		rec *store.Record
+		ev  string
+	}{{&a, "visitor-a-event-1"}, {&b, "visitor-b-event-1"}} {
+		if *v.rec, _, err = s.Record(context.Background(), storetest.Decision(v.ev, "", time.Now().UTC())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a, b
+}
+
 // waitRewritten waits until the AOF in dir no longer holds gone (after a
 // rewrite asked for by the store) and fails if it lost kept.
 func waitRewritten(t *testing.T, dir string, gone, kept string) {
@@ -331,15 +347,7 @@ func TestEraseRewriteSurvivesRestart(t *testing.T) {
 		return c, s
 	}
 	_, s := openStore(time.Hour)
-	storetest.PutBanner(t, s, "shop")
-	a, _, err := s.Record(ctx, storetest.Decision("visitor-a-event-1", "", time.Now().UTC()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _, err := s.Record(ctx, storetest.Decision("visitor-b-event-1", "", time.Now().UTC()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoVisitors(t, s)
 	if err := s.Erase(ctx, "shop", a.ConsentID); err != nil {
 		t.Fatal(err)
 	}
@@ -373,15 +381,7 @@ func TestEraseRewritesReplicaAOF(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	storetest.PutBanner(t, s, "shop")
-	a, _, err := s.Record(ctx, storetest.Decision("visitor-a-event-1", "", time.Now().UTC()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _, err := s.Record(ctx, storetest.Decision("visitor-b-event-1", "", time.Now().UTC()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoVisitors(t, s)
 	waitFor(t, "the replica's AOF to hold the records", func() (bool, bool) {
 		return true, bytes.Contains(readAOF(t, replica.Dir()), []byte(a.ConsentID))
 	})
