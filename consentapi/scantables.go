@@ -31,9 +31,6 @@ func (s *Server) Refresh(ctx context.Context, siteID string) error {
 // latestScan is what the banner took from the site's latest scan.
 type latestScan struct {
 	id string // "" before any scan
-	// judged is the scope of the scan's rows as stored, which the scan
-	// results compared with the previous scan (scope.go).
-	judged []string
 }
 
 // addScanTables adds to the banner's cookie tables what the site's latest
@@ -62,7 +59,6 @@ func (s *Server) addScanTables(ctx context.Context, si *site, cfg *widget.Config
 		s.logger.Warn("read overrides for the banner", "site", si.cfg.ID, "err", err)
 		return latest, false
 	}
-	latest.judged = scanScope(run.Report)
 	rep := *run.Report
 	rep.Items = applyOverrides(rep.Items, overrides)
 	// A row the configuration writes, under any category, stands as

@@ -12,7 +12,6 @@ import (
 
 	"github.com/crumbhq/crumb/consentapi/store"
 	"github.com/crumbhq/crumb/scanner"
-	"github.com/crumbhq/crumb/scanner/declaration"
 	"github.com/crumbhq/crumb/widget"
 )
 
@@ -119,24 +118,6 @@ func reworded(was, now map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// scanScope returns the scope the rows of a stored scan report add, as the
-// scan results judged them (without re-applying overrides).
-func scanScope(rep *scanner.Report) []string {
-	var out []string
-	for _, t := range declaration.Tables(rep) {
-		if t.Category == scanner.Necessary || t.Category == scanner.Unclassified || t.Category == "" {
-			continue
-		}
-		out = append(out, string(t.Category))
-		for _, r := range t.Rows {
-			if p := providerOf(r.Provider, r.Domain, string(r.Party)); p != "" {
-				out = append(out, string(t.Category)+"|"+p)
-			}
-		}
-	}
-	return normalScope(out)
 }
 
 // providerOf names the provider of a row, case-folded: its provider, else
